@@ -1,0 +1,53 @@
+# Newsroom: `make run` for a demo site, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# The demo runs with DEBUG on (media served, development secret key) unless you set them.
+RUN_ENV := DEBUG=$${DEBUG:-1}
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_USER ?= editor
+DEMO_PASSWORD ?= newsroom-demo
+
+.PHONY: run test venv install install-dev migrate demo serve lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(RUN_ENV) $(PY) manage.py import_articles demo/ --publish
+	$(RUN_ENV) $(PY) manage.py create_demo_editor --username "$(DEMO_USER)" --password "$(DEMO_PASSWORD)"
+
+serve:
+	@echo "Newsroom: site http://$(HOST):$(PORT)/  admin http://$(HOST):$(PORT)/admin/"
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+run: demo serve
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev
+	$(BIN)/ruff check .
+	DEBUG=1 $(PY) manage.py check --fail-level WARNING
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache

@@ -1,0 +1,170 @@
+"""Article and its ordered relations: bylines (ArticleAuthor) and gallery (ArticleImage).
+
+``body`` is the repaired HTML an editor edits; ``body_html`` (sanitized) and ``body_text``
+(plain text, the basis for figure offsets and search) are derived from it on every save.
+"""
+
+import hashlib
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from taggit.managers import TaggableManager
+
+from articles.sanitize import clean_body_html, html_to_text
+from articles.slugs import unique_slug
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of "public": published, and its time has come."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        return self.select_related("publisher", "syndicator", "lead_image").order_by("-published_at", "-pk")
+
+    def for_export(self):
+        return self.select_related("publisher", "syndicator", "lead_image", "lead_image__photographer").prefetch_related(
+            "data_sources",
+            "regions",
+            "tags",
+            models.Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("order", "pk")),
+            models.Prefetch(
+                "gallery",
+                queryset=ArticleImage.objects.select_related("image", "image__photographer").order_by("order", "pk"),
+            ),
+            models.Prefetch("figures", queryset=_figures_for_export()),
+        )
+
+
+def _figures_for_export():
+    from articles.models.figures import StatisticFigure
+
+    return StatisticFigure.objects.select_related("region", "source").order_by("start_offset", "pk")
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        REVIEW = "review", "待审"
+        PUBLISHED = "published", "已发布"
+        ARCHIVED = "archived", "已归档"
+
+    title = models.CharField("标题", max_length=300, help_text="纯文本，不含 HTML")
+    slug = models.SlugField("网址名", max_length=100, unique=True, blank=True, help_text="留空则按标题拼音生成")
+    summary = models.TextField("摘要", blank=True)
+    body = models.TextField("正文", blank=True, help_text="保存时按统一白名单清洗")
+    body_html = models.TextField("清洗后正文", blank=True, editable=False)
+    body_text = models.TextField("纯文本正文", blank=True, editable=False)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True, db_index=True)
+    language = models.CharField("语言", max_length=10, default="zh-hans")
+    original_url = models.URLField("原文链接", max_length=1000, blank=True)
+    publisher = models.ForeignKey(
+        "articles.Source", verbose_name="原发媒体", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="published_articles",
+    )
+    syndicator = models.ForeignKey(
+        "articles.Source", verbose_name="转载平台", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="syndicated_articles",
+    )
+    data_sources = models.ManyToManyField(
+        "articles.Source", verbose_name="数据来源", blank=True, related_name="data_articles"
+    )
+    regions = models.ManyToManyField("articles.Region", verbose_name="地区", blank=True, related_name="articles")
+    authors = models.ManyToManyField(
+        "articles.Author", through="ArticleAuthor", verbose_name="作者", blank=True, related_name="articles"
+    )
+    tags = TaggableManager("标签", blank=True)
+    categories = models.JSONField("分类", default=list, blank=True, help_text="来源文件 front matter 中的分类")
+    lead_image = models.ForeignKey(
+        "articles.Image", verbose_name="题图", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quality_warnings = models.JSONField("质量提示", default=list, blank=True)
+    # Provenance of the import: the file exactly as received, and how to recognise it again.
+    raw_source = models.TextField("原始文件", blank=True)
+    source_filename = models.CharField("原始文件名", max_length=300, blank=True)
+    source_encoding = models.CharField("原始编码", max_length=20, blank=True)
+    source_checksum = models.CharField("原始文件 SHA-256", max_length=64, blank=True, db_index=True)
+    source_key = models.CharField(
+        "来源标识", max_length=300, null=True, blank=True, unique=True,
+        help_text="同一篇稿件的身份（如 zaker:<pk>、url:<原文链接>），用于识别重复导入",
+    )
+    import_checksum = models.CharField("导入时内容指纹", max_length=64, blank=True, editable=False)
+    imported_at = models.DateTimeField("导入时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "文章"
+        verbose_name_plural = "文章"
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Article, self.title, exclude_pk=self.pk, fallback="article")
+        self.body_html = clean_body_html(self.body)
+        self.body_text = html_to_text(self.body_html)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "body_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED and self.published_at is not None and self.published_at <= timezone.now()
+
+    def content_checksum(self):
+        """Fingerprint of the editable text, to tell whether an editor changed it after import."""
+        parts = [self.title, self.summary, self.body]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def is_edited_since_import(self):
+        return bool(self.import_checksum) and self.import_checksum != self.content_checksum()
+
+
+class ArticleAuthor(models.Model):
+    class Role(models.TextChoices):
+        REPORTER = "reporter", "记者"
+        WRITER = "writer", "作者"
+        PHOTOGRAPHER = "photographer", "摄影"
+        EDITOR = "editor", "编辑"
+        TRANSLATOR = "translator", "翻译"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey("articles.Author", verbose_name="作者", on_delete=models.PROTECT, related_name="bylines")
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.REPORTER)
+    order = models.PositiveIntegerField("顺序", default=0)
+
+    class Meta:
+        verbose_name = "署名"
+        verbose_name_plural = "署名"
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author", "role"], name="unique_article_author_role"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} ({self.get_role_display()})"
+
+
+class ArticleImage(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="gallery")
+    image = models.ForeignKey("articles.Image", verbose_name="图片", on_delete=models.CASCADE, related_name="placements")
+    order = models.PositiveIntegerField("顺序", default=0)
+
+    class Meta:
+        verbose_name = "图集图片"
+        verbose_name_plural = "图集"
+        ordering = ["order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["article", "image"], name="unique_article_image")]
+
+    def __str__(self):
+        return str(self.image)

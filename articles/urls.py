@@ -1,0 +1,11 @@
+from django.urls import path
+
+from articles import views
+
+app_name = "articles"
+
+urlpatterns = [
+    path("", views.ArticleListView.as_view(), name="home"),
+    path("articles/", views.ArticleListView.as_view(), name="list"),
+    path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+]
