@@ -3,12 +3,12 @@
 Submodules depend one way: regions, sources, people first; then images, articles, figures.
 """
 
-from .regions import Region
-from .sources import Source
-from .people import Author
-from .images import Image
 from .articles import Article, ArticleAuthor, ArticleImage, ArticleQuerySet
 from .figures import StatisticFigure
+from .images import Image
+from .people import Author
+from .regions import Region
+from .sources import Source
 
 __all__ = [
     "Article",
