@@ -1,0 +1,352 @@
+"""Import one file, or a folder of files, into the database: one transaction per file.
+
+The recipe, per file: read and decode -> split front matter -> repair the syndicated HTML
+(``syndicated.py``) -> resolve credits, sources and regions -> save in ``transaction.atomic``
+-> ``ImportResult``. A file that cannot be imported raises ``ImportFileError``; the batch
+records the reason and goes on with the next file.
+
+Identity: an article is recognised again by its source's identity (``Article.source_key``):
+the ZAKER item id, else the original URL, else a hash of the body text, never the title.
+Re-importing the same bytes is "unchanged"; the same file (same file name) with new content
+is an update, unless an editor changed the title, summary or body since the import: that
+article is "skipped" and kept (``force=True`` overwrites). Another file with the same
+identity is a "duplicate" and saves nothing.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from articles.extraction.regions import build_matcher, count_mentions
+from articles.importer.frontmatter import ImportFileError, read_source_file
+from articles.importer.syndicated import (
+    RepairedBody,
+    is_boilerplate_image,
+    is_placeholder_image,
+    repair_body,
+    unwrap_proxy,
+)
+from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
+from articles.sanitize import clean_text, html_to_text
+
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
+EXPORT_SUFFIXES = {".ndjson", ".jsonl"}
+MIN_ARTICLE_CHARS = 80
+
+
+@dataclass
+class ImportResult:
+    path: str
+    status: str  # created | updated | unchanged | duplicate | skipped | failed
+    reason: str = ""
+    slug: str = ""
+    warnings: list = field(default_factory=list)
+
+    def line(self):
+        detail = f" {self.slug}" if self.slug else ""
+        reason = f": {self.reason}" if self.reason else ""
+        return f"{self.status:<9} {self.path}{detail}{reason}"
+
+
+@dataclass
+class ImportReport:
+    results: list = field(default_factory=list)
+
+    @property
+    def failed(self):
+        return [r for r in self.results if r.status == "failed"]
+
+    def summary(self):
+        counts = {}
+        for result in self.results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        return f"{len(self.results)} file(s): {parts or 'nothing to do'}"
+
+
+def iter_source_files(paths):
+    """Files given, and files inside folders given (sorted), of the suffixes we import."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in MARKDOWN_SUFFIXES | EXPORT_SUFFIXES:
+                    yield child
+        else:
+            yield path
+
+
+def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None):
+    """Import every file under ``paths``; returns an ImportReport. ``on_result`` sees each result."""
+    from articles.importer.ndjson import import_ndjson_file
+
+    report = ImportReport()
+    for path in iter_source_files(paths):
+        if path.suffix.lower() in EXPORT_SUFFIXES:
+            results = import_ndjson_file(path, dry_run=dry_run)
+        else:
+            results = [import_markdown_file(path, dry_run=dry_run, publish=publish,
+                                            download_images=download_images, force=force)]
+        for result in results:
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+    return report
+
+
+def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False) -> ImportResult:
+    """Import one Markdown file. Never raises for bad input: returns a 'failed' result."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise ImportFileError("no such file")
+        data = path.read_bytes()
+        with transaction.atomic():
+            result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force)
+            if dry_run:
+                transaction.set_rollback(True)
+    except ImportFileError as error:
+        return ImportResult(str(path), "failed", str(error))
+    except (ValidationError, DatabaseError) as error:
+        return ImportResult(str(path), "failed", f"could not save: {error}")
+    result.path = str(path)
+    if download_images and not dry_run and result.status in ("created", "updated"):
+        result.warnings += download_article_images(Article.objects.get(slug=result.slug))
+    return result
+
+
+def download_article_images(article):
+    """Fetch the article's remote images; returns a warning per image that failed."""
+    from articles.images import fetch_image
+
+    warnings = []
+    for placement in article.gallery.select_related("image"):
+        image = placement.image
+        if image.is_placeholder:
+            continue
+        if not fetch_image(image):
+            warnings.append(f"image {image.remote_url}: {image.fetch_error}")
+    return warnings
+
+
+def source_checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _import_bytes(data, filename, *, dry_run, publish, force):
+    source = read_source_file(data, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
+    checksum = source_checksum(data)
+    fields = _read_meta(source.meta)
+    repaired = repair_body(source.body)
+    original_url = repaired.linked_urls[0] if repaired.linked_urls else ""
+    key = _identity(repaired, original_url)
+
+    existing = Article.objects.filter(source_key=key).first()
+    if existing is None:
+        existing = Article.objects.filter(source_checksum=checksum).first()
+    if existing is not None:
+        if existing.source_checksum == checksum:
+            return ImportResult(filename, "unchanged", slug=existing.slug)
+        if existing.source_filename != filename:
+            return ImportResult(filename, "duplicate", f"same story as {existing.source_filename or existing.slug}",
+                                slug=existing.slug)
+        if existing.is_edited_since_import() and not force:
+            return ImportResult(filename, "skipped", "edited in the admin since import; not overwritten (use --force)",
+                                slug=existing.slug)
+
+    article = existing or Article()
+    warnings = _quality_warnings(repaired, fields)
+    article.title = fields["title"]
+    article.body = repaired.html
+    article.summary = _summary(repaired.html)
+    article.published_at = fields["published_at"]
+    article.categories = fields["categories"]
+    article.original_url = original_url
+    article.raw_source = source.text
+    article.source_filename = filename
+    article.source_encoding = source.encoding
+    article.source_checksum = checksum
+    article.source_key = key
+    article.quality_warnings = warnings
+    article.imported_at = timezone.now()
+    if existing is None:
+        can_publish = publish and not warnings and article.published_at is not None
+        article.status = Article.Status.PUBLISHED if can_publish else Article.Status.DRAFT
+    article.syndicator = _source_named(fields["platform"], Source.Kind.SYNDICATOR) if fields["platform"] else None
+    article.publisher = _find_publisher(repaired, original_url, article.syndicator)
+    article.full_clean(exclude=["slug"], validate_unique=False)
+    article.save()
+    article.import_checksum = article.content_checksum()
+    article.save(update_fields=["import_checksum"])
+
+    _save_images(article, repaired, fields)
+    _save_bylines(article, repaired)
+    _save_data_sources(article, repaired)
+    regions = _detect_regions(f"{article.title}\n{article.body_text}", article.title)
+    article.regions.set(regions)
+    article.tags.set([r.short_name or r.name for r in regions], clear=True)
+    status = "updated" if existing else "created"
+    return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings)
+
+
+def _read_meta(meta):
+    from articles.importer.frontmatter import parse_date
+
+    title = meta.get("title")
+    if not isinstance(title, str | int | float) or not clean_text(str(title)):
+        raise ImportFileError("no title in front matter")
+    categories = meta.get("categories") or []
+    if isinstance(categories, str):
+        categories = [categories]
+    if not isinstance(categories, list):
+        raise ImportFileError("'categories' must be a list")
+    platform = meta.get("author") or ""
+    return {
+        "title": clean_text(str(title))[:300],
+        "published_at": parse_date(meta.get("date")),
+        "categories": [clean_text(str(c)) for c in categories if clean_text(str(c))],
+        "platform": clean_text(str(platform))[:200],
+        "headimg": unwrap_proxy(str(meta.get("headimg") or "")),
+        "thumbnail": unwrap_proxy(str(meta.get("thumbnail") or "")),
+    }
+
+
+def _identity(repaired: RepairedBody, original_url: str) -> str:
+    if repaired.app_item_ids:
+        return f"zaker:{repaired.app_item_ids[0]}"
+    if original_url:
+        return f"url:{original_url}"
+    text = re.sub(r"\s+", "", html_to_text(repaired.html))
+    return "text:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _quality_warnings(repaired, fields):
+    warnings = []
+    if repaired.is_stub:
+        warnings.append("no article text: the page is a temporary preview stub")
+    elif repaired.text_length < MIN_ARTICLE_CHARS:
+        warnings.append(f"very short body ({repaired.text_length} characters)")
+    if fields["published_at"] is None:
+        warnings.append("no date in front matter")
+    if is_placeholder_image(fields["headimg"] or fields["thumbnail"]):
+        warnings.append("lead image is a random placeholder")
+    return warnings
+
+
+def _summary(html, limit=140):
+    for line in html_to_text(re.sub(r"<figure>.*?</figure>", "", html, flags=re.S)).splitlines():
+        if len(line) >= 20:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def _source_named(name, kind):
+    """The Source called ``name`` (or with it as an alias); created with ``kind`` if new."""
+    name = clean_text(name).strip("《》 ")[:200]
+    if not name:
+        return None
+    found = Source.objects.filter(name=name).first()
+    if found is None:
+        found = next((s for s in Source.objects.exclude(aliases=[]) if name in s.aliases), None)
+    if found is None:
+        found = Source.objects.create(name=name, kind=kind)
+    return found
+
+
+def _find_publisher(repaired, original_url, syndicator):
+    for credit in repaired.credits:
+        if credit.kind == "origin" and credit.organizations:
+            return _source_named(credit.organizations[0], Source.Kind.PUBLISHER)
+    for credit in repaired.credits:
+        if credit.wire:
+            return _source_named(credit.wire, Source.Kind.PUBLISHER)
+    by_domain = Source.objects.for_url(original_url)
+    if by_domain is not None and by_domain.kind == Source.Kind.PUBLISHER:
+        return by_domain
+    if syndicator is not None and syndicator.kind == Source.Kind.PUBLISHER:
+        return syndicator
+    return None
+
+
+def _person(name):
+    author, _ = Author.objects.get_or_create(name=name)
+    return author
+
+
+def _save_images(article, repaired, fields):
+    article.gallery.all().delete()
+    lead_url = fields["headimg"] or fields["thumbnail"]
+    refs = list(repaired.images)
+    if lead_url and not is_boilerplate_image(lead_url) and lead_url not in {r.url for r in refs}:
+        from articles.importer.syndicated import ImageRef
+
+        refs.insert(0, ImageRef(url=lead_url))
+    lead = None
+    for order, ref in enumerate(refs):
+        image = Image.objects.filter(remote_url=ref.url).first() or Image(remote_url=ref.url)
+        image.width, image.height = ref.width or image.width, ref.height or image.height
+        image.caption = clean_text(ref.caption)
+        image.alt_text = clean_text(ref.caption)[:300]
+        image.is_placeholder = is_placeholder_image(ref.url)
+        credit_names, source_lines = [], []
+        for credit in ref.credits:
+            if credit.kind == "photo":
+                credit_names += [p.name for p in credit.people] + list(credit.organizations)
+                if credit.people:
+                    image.photographer = _person(credit.people[0].name)
+            elif credit.kind == "data_source":
+                source_lines.append("、".join(credit.organizations))
+        if credit_names:
+            image.credit = ("、".join(credit_names) + " 摄")[:200] if image.photographer else "、".join(credit_names)[:200]
+        if source_lines:
+            image.data_source_line = "数据来源：" + "；".join(source_lines)
+        image.full_clean(exclude=["file"])
+        image.save()
+        ArticleImage.objects.create(article=article, image=image, order=order)
+        if ref.url == lead_url and not image.is_placeholder:
+            lead = image
+    article.lead_image = lead
+    article.save(update_fields=["lead_image"])
+
+
+def _save_bylines(article, repaired):
+    article.bylines.all().delete()
+    people = [p for credit in repaired.credits for p in credit.people]
+    people += [p for ref in repaired.images for credit in ref.credits if credit.kind == "photo" for p in credit.people]
+    seen = set()
+    for person in people:
+        author = _person(person.name)
+        role = person.role if person.role in ArticleAuthor.Role.values else ArticleAuthor.Role.WRITER
+        if (author.pk, role) in seen:
+            continue
+        seen.add((author.pk, role))
+        ArticleAuthor.objects.create(article=article, author=author, role=role, order=len(seen))
+
+
+def _save_data_sources(article, repaired):
+    credits = [c for c in repaired.credits if c.kind == "data_source"]
+    credits += [c for ref in repaired.images for c in ref.credits if c.kind == "data_source"]
+    names = dict.fromkeys(name for credit in credits for name in credit.organizations)
+    article.data_sources.set([_source_named(name, Source.Kind.DATA) for name in names])
+
+
+def _detect_regions(text, title):
+    names = {}
+    regions = {r.pk: r for r in Region.objects.exclude(kind=Region.Kind.COUNTRY)}
+    for region in regions.values():
+        for name in region.match_names():
+            names.setdefault(name, region.pk)
+    matcher = build_matcher(names)
+    counts = count_mentions(text, matcher, names)
+    in_title = count_mentions(title, matcher, names)
+    chosen = [
+        pk for pk, n in counts.most_common()
+        if pk in in_title or n >= 2 or regions[pk].kind == Region.Kind.AREA or len(counts) == 1
+    ]
+    return [regions[pk] for pk in chosen]
