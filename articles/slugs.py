@@ -4,15 +4,21 @@
 regions; tags keep taggit's own unicode slugs (重庆 -> 重庆).
 """
 
+import re
+
 from django.utils.text import slugify
 from pypinyin import lazy_pinyin
 
 
 def pinyin_slug(text: str, *, max_length: int = 80) -> str:
     """Return an ASCII slug for ``text`` (may be empty if the text has no letters)."""
-    words = lazy_pinyin(text or "", errors="default")
-    slug = slugify(" ".join(words))
-    return slug[:max_length].strip("-")
+    words = lazy_pinyin((text or "").replace("_", " "), errors="default")
+    slug = slugify(" ".join(words)).replace("_", "-")
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    if len(slug) > max_length:
+        # Cut at a syllable boundary, never inside one.
+        slug = slug[: max_length + 1].rsplit("-", 1)[0]
+    return slug.strip("-")
 
 
 def unique_slug(model, text: str, *, max_length: int = 80, exclude_pk=None, fallback="item") -> str:

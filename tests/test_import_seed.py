@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from articles.models import Article, ArticleAuthor
 from articles.importer.run import import_markdown_file
+from articles.models import Article, ArticleAuthor
 
 pytestmark = pytest.mark.django_db
 

@@ -49,7 +49,7 @@ def decode_bytes(data: bytes, *, max_bytes: int) -> tuple[str, str]:
                 f"not UTF-8 (invalid byte at position {utf8_error.start}) and not GBK/GB18030 either"
             ) from None
         if not re.search(r"[\u4e00-\u9fff]", text):
-            raise ImportFileError(f"not UTF-8 (invalid byte at position {utf8_error.start})")
+            raise ImportFileError(f"not UTF-8 (invalid byte at position {utf8_error.start})") from None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise ImportFileError(f"contains a NUL character (line {line}); PostgreSQL cannot store it")

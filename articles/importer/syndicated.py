@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from articles.extraction.credits import CreditLine, parse_credit_line
+from articles.extraction.credits import parse_credit_line
 
 PROXY_PREFIXES = ("https://cors.zfour.workers.dev/?", "http://cors.zfour.workers.dev/?")
 APP_LINK_HOSTS = ("iphone.myzaker.com", "app.myzaker.com")
@@ -41,6 +41,7 @@ COUNTER = re.compile(r"^\d{1,4}$")
 VIDEO_REMNANT = re.compile(r"^[，,]?\s*时长\s*\d{1,2}:\d{2}$")
 TRAILING_CREDIT = re.compile(r"[（(][^（）()]{0,12}记者[^（）()]{2,60}[）)]\s*$")
 BRACKET_EDITOR = re.compile(r"【\s*责任编辑\s*[:：]\s*([^】]+)】")
+FILE_NAME = re.compile(r"^[\w.\-]+\.(?:jpe?g|png|gif|webp|bmp)$", re.IGNORECASE)
 STUB_MARKERS = ("此为临时链接，仅用于预览",)
 
 
@@ -172,8 +173,11 @@ def _image_block(img: Tag, base_url: str):
                 return int(value)
         return None
 
+    alt = (img.get("alt") or "").strip()
+    if FILE_NAME.match(alt):  # Sina and NBD put the file name in alt: not a description
+        alt = ""
     return {"kind": "image", "url": url, "width": number("data-width", "width"),
-            "height": number("data-height", "height"), "alt": (img.get("alt") or "").strip()}
+            "height": number("data-height", "height"), "alt": alt}
 
 
 def _flatten(soup, base_url):
