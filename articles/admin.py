@@ -1,8 +1,14 @@
 """Plain admin registration; the editor-desk issue builds workflow and roles on top."""
 
 from django.contrib import admin
+from django.db import models
 
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure
+
+
+class NewsroomAdmin(admin.ModelAdmin):
+    # Django 6 will assume https for scheme-less URLs typed into forms; opt in now.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ArticleAuthorInline(admin.TabularInline):
@@ -25,7 +31,7 @@ class StatisticFigureInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(NewsroomAdmin):
     list_display = ["title", "status", "published_at", "publisher", "syndicator"]
     list_filter = ["status", "publisher", "syndicator", "regions"]
     list_select_related = ["publisher", "syndicator"]
@@ -37,20 +43,20 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(NewsroomAdmin):
     list_display = ["name", "kind", "homepage"]
     list_filter = ["kind"]
     search_fields = ["name", "aliases"]
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(NewsroomAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(NewsroomAdmin):
     list_display = ["name", "short_name", "kind", "code", "parent"]
     list_filter = ["kind"]
     search_fields = ["name", "short_name", "aliases"]
@@ -58,14 +64,14 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
+class ImageAdmin(NewsroomAdmin):
     list_display = ["__str__", "width", "height", "credit", "fetch_status"]
     list_filter = ["fetch_status", "is_placeholder"]
     search_fields = ["caption", "credit", "remote_url"]
 
 
 @admin.register(StatisticFigure)
-class StatisticFigureAdmin(admin.ModelAdmin):
+class StatisticFigureAdmin(NewsroomAdmin):
     list_display = ["indicator", "value_text", "unit", "period", "region", "status", "article"]
     list_filter = ["status", "direction"]
     search_fields = ["indicator", "quote"]

@@ -56,7 +56,7 @@ def decode_bytes(data: bytes, *, max_bytes: int) -> tuple[str, str]:
     return text, encoding
 
 
-_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)  # \r?: files saved with CRLF line ends
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -185,7 +185,9 @@ def _flatten(soup, base_url):
     blocks, buffer = [], []
 
     def flush(bare):
-        html = "".join(str(node) for node in buffer).strip()
+        # A text node's str() is its *unescaped* text: output_ready() keeps "&lt;script&gt;" as text.
+        html = "".join(node.output_ready() if isinstance(node, NavigableString) else str(node)
+                       for node in buffer).strip()
         buffer.clear()
         text = BeautifulSoup(html, "html.parser").get_text("").strip()
         if text:
