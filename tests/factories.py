@@ -14,7 +14,7 @@ _counter = itertools.count(1)
 FRONT_MATTER = """
 ---
 title: '{title}'
-categories: 
+categories:
  - 新媒体
  - ZAKER
  - source
@@ -23,7 +23,7 @@ comments: false
 date: {date}
 ---
 
-<div>   
+<div>
 {body}
 </div>
 """

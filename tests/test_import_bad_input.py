@@ -22,7 +22,8 @@ def write_bytes(tmp_path, name, data):
     [
         ("no_front_matter.md", "<p>只有正文，没有 front matter。</p>".encode(), "no front matter"),
         ("unclosed.md", b"---\ntitle: 'x'\n<p>body</p>\n", "not closed"),
-        ("bad_yaml.md", b"\n---\ntitle: 'ok'\ncategories: [a, b\nauthor: ZAKER\n---\n<p>x</p>", "invalid YAML in front matter at line"),
+        ("bad_yaml.md", b"\n---\ntitle: 'ok'\ncategories: [a, b\nauthor: ZAKER\n---\n<p>x</p>",
+         "invalid YAML in front matter at line"),
         ("no_title.md", "---\nauthor: ZAKER\n---\n<p>正文</p>".encode(), "no title"),
         ("bad_date.md", "---\ntitle: '标题'\ndate: yesterday-ish\n---\n<p>正文</p>".encode(), "unreadable date"),
         ("nul.md", make_markdown().replace("测试段落", "测试\x00段落", 1).encode(), "NUL"),
@@ -85,8 +86,7 @@ def test_batch_goes_on_after_a_failure_and_exits_1(tmp_path, capsys):
 
 def test_title_is_plain_text(tmp_path):
     path = write_markdown(tmp_path, "html_title.md", title='<b>重庆</b> & "两江" <script>alert(1)</script>')
-    Article.objects.get(slug=import_markdown_file(path).slug)
-    title = Article.objects.get().title
+    title = Article.objects.get(slug=import_markdown_file(path).slug).title
     assert "<b>" not in title and "<script>" not in title
     assert "重庆" in title and '& "两江"' in title
 
