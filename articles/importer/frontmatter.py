@@ -114,6 +114,8 @@ def parse_date(value) -> dt.datetime | None:
     except ValueError:
         try:
             parsed = parsedate_to_datetime(text)
+            if parsed.tzinfo is None and text.endswith("-0000"):  # RFC 2822: UTC, sender's zone unknown
+                parsed = parsed.replace(tzinfo=dt.UTC)
         except (TypeError, ValueError, IndexError):
             parsed = None
     if parsed is None:
