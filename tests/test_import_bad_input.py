@@ -97,3 +97,25 @@ def test_stub_page_is_flagged_and_never_published(tmp_path):
     article = Article.objects.get(slug=import_markdown_file(path, publish=True).slug)
     assert article.status == Article.Status.DRAFT
     assert any("stub" in w for w in article.quality_warnings)
+
+
+def test_unstorable_urls_are_left_out_with_a_note(tmp_path):
+    import base64
+
+    long_url = "https://mp.weixin.qq.com/s?" + "x" * 1200
+    link = base64.b64encode(long_url.encode()).decode()
+    body = (
+        "<p>重庆的产业转型正在加快，一批智能工厂相继投产，带动上下游企业协同发展，成效明显。</p>"
+        f'<p><a href="http://iphone.myzaker.com/zaker/link.php?pk=abc123&b={link}">打开 APP 阅读全文</a></p>'
+        '<div class="img_box"><img data-original="http://bad host/1.jpg"></div>'
+    )
+    result = import_markdown_file(write_markdown(tmp_path, "urls.md", body=body))
+    assert result.status == "created"
+    assert any("original URL left out: 1227 characters" in w for w in result.warnings)
+    assert any("image left out: not a valid URL" in w for w in result.warnings)
+    article = Article.objects.get()
+    assert article.original_url == "" and article.gallery.count() == 0
+
+
+def test_no_pending_migrations():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

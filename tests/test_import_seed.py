@@ -123,3 +123,11 @@ def test_command_output_and_dry_run(tmp_path, capsys):
     assert Article.objects.count() == 0
     call_command("import_articles", str(SEED))
     assert Article.objects.get().status == Article.Status.DRAFT
+
+
+def test_same_original_url_from_another_zaker_item_is_duplicate(seed, tmp_path):
+    copy = tmp_path / "other_item.md"
+    copy.write_text(SEED.read_text(encoding="utf-8").replace("pk=62e71e708e9f0940445ab814", "pk=000000000000000000000001"),
+                    encoding="utf-8")
+    assert import_markdown_file(copy).status == "duplicate"
+    assert Article.objects.count() == 1

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -144,10 +145,13 @@ def _import_bytes(data, filename, *, dry_run, publish, force):
     checksum = source_checksum(data)
     fields = _read_meta(source.meta)
     repaired = repair_body(source.body)
-    original_url = repaired.linked_urls[0] if repaired.linked_urls else ""
+    notes = []
+    original_url = _valid_url(repaired.linked_urls[0] if repaired.linked_urls else "", notes, "original URL")
     key = _identity(repaired, original_url)
 
     existing = Article.objects.filter(source_key=key).first()
+    if existing is None and original_url:
+        existing = Article.objects.filter(original_url=original_url).first()
     if existing is None:
         existing = Article.objects.filter(source_checksum=checksum).first()
     if existing is not None:
@@ -185,14 +189,32 @@ def _import_bytes(data, filename, *, dry_run, publish, force):
     article.import_checksum = article.content_checksum()
     article.save(update_fields=["import_checksum"])
 
-    _save_images(article, repaired, fields)
+    _save_images(article, repaired, fields, notes)
     _save_bylines(article, repaired)
     _save_data_sources(article, repaired)
     regions = _detect_regions(f"{article.title}\n{article.body_text}", article.title)
     article.regions.set(regions)
     article.tags.set([r.short_name or r.name for r in regions], clear=True)
     status = "updated" if existing else "created"
-    return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings)
+    return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
+
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def _valid_url(url, notes, what, max_length=1000):
+    """``url`` if it can be stored in a URLField, else "" with a note saying why it was left out."""
+    if not url:
+        return ""
+    if len(url) > max_length:
+        notes.append(f"{what} left out: {len(url)} characters, over {max_length}")
+        return ""
+    try:
+        _url_validator(url)
+    except ValidationError:
+        notes.append(f"{what} left out: not a valid URL: {url[:100]}")
+        return ""
+    return url
 
 
 def _read_meta(meta):
@@ -279,10 +301,11 @@ def _person(name):
     return author
 
 
-def _save_images(article, repaired, fields):
+def _save_images(article, repaired, fields, notes):
     article.gallery.all().delete()
     lead_url = fields["headimg"] or fields["thumbnail"]
-    refs = list(repaired.images)
+    refs = [ref for ref in repaired.images if _valid_url(ref.url, notes, "image")]
+    lead_url = _valid_url(lead_url, notes, "lead image")
     if lead_url and not is_boilerplate_image(lead_url) and lead_url not in {r.url for r in refs}:
         from articles.importer.syndicated import ImageRef
 

@@ -1,0 +1,74 @@
+"""The one HTML policy: what survives, what never does, and that it lives in one module."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from articles.sanitize import clean_body_html, clean_text, html_to_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "dirty, clean",
+    [
+        ("<p>重庆</p>", "<p>重庆</p>"),
+        ('<p class="x" id="y" style="color:red" data-v="1" onclick="go()">段落</p>', "<p>段落</p>"),
+        ("<script>alert(1)</script><p>正文</p>", "<p>正文</p>"),
+        ("<style>p&#123;color:red&#125;</style><p>正文</p>", "<p>正文</p>"),
+        ("<!--article_adlist[<p>广告</p>]article_adlist--><p>正文</p>", "<p>正文</p>"),
+        ('<a href="javascript:alert(1)">链接</a>', "<a>链接</a>"),
+        ('<a href="https://www.news.cn/a.htm" target="_blank">新华网</a>', '<a href="https://www.news.cn/a.htm">新华网</a>'),
+        ('<img src="https://a.cn/1.jpg" onerror="alert(1)" alt="图">', '<img alt="图" src="https://a.cn/1.jpg">'),
+        ('<img src="data:image/png;base64,xx">', "<img>"),
+        ("<div><span>文字</span></div>", "文字"),
+        ('<iframe src="https://evil.example"></iframe><p>后文</p>', "<p>后文</p>"),
+        ("<svg><script>alert(1)</script></svg><p>后文</p>", "<p>后文</p>"),
+        ("<table><tr><td colspan=2>数</td></tr></table>", '<table><tbody><tr><td colspan="2">数</td></tr></tbody></table>'),
+        ("<p>&lt;script&gt;不是标签&lt;/script&gt;</p>", "<p>&lt;script&gt;不是标签&lt;/script&gt;</p>"),
+        ("", ""),
+    ],
+)
+def test_clean_body_html(dirty, clean):
+    assert clean_body_html(dirty) == clean
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>正文</p><figure><img src='https://a.cn/1.jpg' alt='a'><figcaption>图说</figcaption></figure>",
+        "<p title='\"><img src=x onerror=alert(1)>'>x</p>",
+        "<ul><li>一</li><li>二</li></ul>",
+    ],
+)
+def test_cleaning_is_idempotent(html):
+    once = clean_body_html(html)
+    assert clean_body_html(once) == once
+    assert "onerror" not in once
+
+
+def test_html_to_text_keeps_blocks_on_their_own_lines():
+    html = "<p>第一段<strong>加粗</strong>。</p><figure><img src='x'><figcaption>图说</figcaption></figure><p>第二段</p>"
+    assert html_to_text(html) == "第一段加粗。\n图说\n第二段"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("  推动高质量发展\n创造高品质生活 ", "推动高质量发展 创造高品质生活"),
+        ("<b>重庆</b>", "重庆"),
+        ("GDP < 5% & 增速 > 3%", "GDP < 5% & 增速 > 3%"),
+        ("a\x00b\x07c", "abc"),
+    ],
+)
+def test_clean_text(value, expected):
+    assert clean_text(value) == expected
+
+
+def test_bleach_is_imported_in_one_module_only():
+    found = subprocess.run(
+        ["grep", "-rlE", r"^\s*(import bleach|from bleach)", "articles", "newsroom"],
+        cwd=ROOT, capture_output=True, text=True,
+    ).stdout.split()
+    assert found == ["articles/sanitize.py"]
