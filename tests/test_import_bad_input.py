@@ -79,7 +79,8 @@ def test_batch_goes_on_after_a_failure_and_exits_1(tmp_path, capsys):
     with pytest.raises(CommandError, match="1 file\\(s\\) failed"):
         call_command("import_articles", str(tmp_path))
     out = capsys.readouterr().out
-    assert "a_bad.md: no front matter" in out
+    assert "[1/2] failed" in out and "a_bad.md: no front matter" in out
+    assert "[2/2] created" in out
     assert "2 file(s): 1 created, 1 failed" in out
     assert Article.objects.get().title == "好文章"
 
@@ -115,6 +116,7 @@ def test_unstorable_urls_are_left_out_with_a_note(tmp_path):
     assert any("image left out: not a valid URL" in w for w in result.warnings)
     article = Article.objects.get()
     assert article.original_url == "" and article.gallery.count() == 0
+    assert any("original URL left out" in w for w in article.quality_warnings)
 
 
 def test_no_pending_migrations():

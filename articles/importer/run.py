@@ -84,11 +84,15 @@ def iter_source_files(paths):
 
 
 def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None):
-    """Import every file under ``paths``; returns an ImportReport. ``on_result`` sees each result."""
+    """Import every file under ``paths``; returns an ImportReport.
+
+    ``on_result(result, number, total)`` is called after each file, for progress output.
+    """
     from articles.importer.ndjson import import_ndjson_file
 
     report = ImportReport()
-    for path in iter_source_files(paths):
+    files = list(iter_source_files(paths))
+    for number, path in enumerate(files, start=1):
         if path.suffix.lower() in EXPORT_SUFFIXES:
             results = import_ndjson_file(path, dry_run=dry_run)
         else:
@@ -97,7 +101,7 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
         for result in results:
             report.results.append(result)
             if on_result:
-                on_result(result)
+                on_result(result, number, len(files))
     return report
 
 
@@ -195,6 +199,9 @@ def _import_bytes(data, filename, *, dry_run, publish, force):
     regions = _detect_regions(f"{article.title}\n{article.body_text}", article.title)
     article.regions.set(regions)
     article.tags.set([r.short_name or r.name for r in regions], clear=True)
+    if notes:  # URLs left out: keep the editor informed on the article itself
+        article.quality_warnings = warnings + notes
+        article.save(update_fields=["quality_warnings"])
     status = "updated" if existing else "created"
     return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
 

@@ -19,9 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Overwrite articles edited in the admin since import.")
 
     def handle(self, *args, paths, dry_run, publish, download_images, force, **options):
-        def show(result):
+        def show(result, number, total):
             style = getattr(self.style, STYLES.get(result.status, "NOTICE"))
-            self.stdout.write(style(result.line()))
+            width = len(str(total))
+            self.stdout.write(f"[{number:>{width}}/{total}] " + style(result.line()))
             for warning in result.warnings:
                 if warning not in result.reason:
                     self.stdout.write(f"          warning: {warning}")
