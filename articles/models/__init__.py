@@ -6,8 +6,10 @@ Submodules depend one way: regions, sources, people first; then images, articles
 from .articles import Article, ArticleAuthor, ArticleImage, ArticleQuerySet
 from .figures import StatisticFigure
 from .images import Image
+from .imports import ImportRun
 from .people import Author
 from .regions import Region
+from .revisions import ArticleRevision
 from .sources import Source
 
 __all__ = [
@@ -15,8 +17,10 @@ __all__ = [
     "ArticleAuthor",
     "ArticleImage",
     "ArticleQuerySet",
+    "ArticleRevision",
     "Author",
     "Image",
+    "ImportRun",
     "Region",
     "Source",
     "StatisticFigure",

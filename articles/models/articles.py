@@ -6,6 +6,7 @@
 
 import hashlib
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -92,6 +93,17 @@ class Article(models.Model):
     )
     import_checksum = models.CharField("导入时内容指纹", max_length=64, blank=True, editable=False)
     imported_at = models.DateTimeField("导入时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="最后编辑", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(
+        "版本", default=0, editable=False, help_text="每次在后台保存加一；用来拒绝基于旧版本的保存"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
 
@@ -101,6 +113,9 @@ class Article(models.Model):
         verbose_name = "文章"
         verbose_name_plural = "文章"
         ordering = ["-published_at", "-pk"]
+        permissions = [
+            ("publish_article", "可以发布、撤回、定时发布和归档文章"),
+        ]
 
     def __str__(self):
         return self.title

@@ -22,6 +22,10 @@ class Image(models.Model):
     data_source_line = models.TextField("数据来源说明", blank=True, help_text="信息图的“数据来源：…”原文")
     fetch_status = models.CharField("下载状态", max_length=10, choices=FetchStatus.choices, default=FetchStatus.REMOTE)
     fetch_error = models.CharField("下载错误", max_length=300, blank=True)
+    renditions = models.JSONField(
+        "缩略图", default=list, blank=True, editable=False,
+        help_text="上传或下载时生成的各尺寸版本：[{width, height, format, file}]",
+    )
     is_placeholder = models.BooleanField("占位图", default=False, help_text="生成器填入的随机占位图，不是文章图片")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,0 +1,3 @@
+"""Newsroom's admin: one module per area, registered on import."""
+
+from articles.admin import articles, catalog  # noqa: F401
