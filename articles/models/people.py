@@ -18,6 +18,7 @@ def normalize_person_name(name: str) -> str:
 class Author(models.Model):
     name = models.CharField("姓名", max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True, blank=True)
+    aliases = models.JSONField("其他写法", default=list, blank=True, help_text="合并重复作者时保留被合并的写法")
     bio = models.TextField("简介", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
