@@ -7,7 +7,6 @@ PY := $(BIN)/python
 RUN_ENV := DEBUG=$${DEBUG:-1}
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEMO_USER ?= editor
 DEMO_PASSWORD ?= newsroom-demo
 
 .PHONY: run test venv install install-dev migrate demo serve lint clean
@@ -32,7 +31,7 @@ migrate: install
 
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py import_articles demo/ --publish
-	$(RUN_ENV) $(PY) manage.py create_demo_editor --username "$(DEMO_USER)" --password "$(DEMO_PASSWORD)"
+	$(RUN_ENV) $(PY) manage.py create_demo_users --password "$(DEMO_PASSWORD)"
 
 serve:
 	@echo "Newsroom: site http://$(HOST):$(PORT)/  admin http://$(HOST):$(PORT)/admin/"

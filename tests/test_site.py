@@ -51,12 +51,16 @@ def test_admin_pages_load(admin_client):
     assert admin_client.get(reverse("admin:articles_article_change", args=[article.pk])).status_code == 200
 
 
-def test_demo_editor_command_is_idempotent(django_user_model, capsys):
-    call_command("create_demo_editor", "--username", "demo", "--password", "pw-12345-x")
-    call_command("create_demo_editor", "--username", "demo", "--password", "pw-12345-x")
-    user = django_user_model.objects.get(username="demo")
-    assert user.is_staff and user.check_password("pw-12345-x")
-    assert "demo / pw-12345-x" in capsys.readouterr().out
+def test_demo_users_command_is_idempotent(django_user_model, capsys):
+    call_command("create_demo_users", "--password", "pw-12345-x")
+    call_command("create_demo_users", "--password", "pw-12345-x")
+    editor = django_user_model.objects.get(username="editor")
+    contributor = django_user_model.objects.get(username="contributor")
+    assert editor.has_perm("articles.publish_article") and editor.check_password("pw-12345-x")
+    assert contributor.is_staff and not contributor.has_perm("articles.publish_article")
+    assert [g.name for g in contributor.groups.all()] == ["Contributor"]
+    out = capsys.readouterr().out
+    assert "editor / pw-12345-x" in out and "contributor / pw-12345-x" in out
 
 
 def test_demo_folder_imports_cleanly():

@@ -1,3 +1,3 @@
 """Newsroom's admin: one module per area, registered on import."""
 
-from articles.admin import articles, catalog  # noqa: F401
+from articles.admin import articles, catalog, imports  # noqa: F401

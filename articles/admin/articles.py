@@ -1,39 +1,223 @@
-"""The article desk: list, form, inlines, workflow actions."""
+"""The article desk: list, form, inlines and workflow actions.
 
-from django.contrib import admin
+Thin by design: rules live in ``articles.workflow``, revisions in ``articles.revisions``,
+the gallery in ``articles.gallery``; this module wires them into the Django admin.
+"""
 
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from taggit.models import Tag
+
+from articles import workflow
+from articles.admin.article_form import ArticleAdminForm
 from articles.admin.base import NewsroomAdmin
-from articles.models import Article, ArticleAuthor, ArticleImage, StatisticFigure
+from articles.admin.gallery import GalleryInline
+from articles.admin.revisions import RevisionAdminMixin
+from articles.models import Article, ArticleAuthor, StatisticFigure
+from articles.revisions import record_revision
 
 
 class ArticleAuthorInline(admin.TabularInline):
     model = ArticleAuthor
+    fields = ["author", "role", "order"]
     autocomplete_fields = ["author"]
-    extra = 0
-
-
-class ArticleImageInline(admin.TabularInline):
-    model = ArticleImage
-    raw_id_fields = ["image"]
     extra = 0
 
 
 class StatisticFigureInline(admin.TabularInline):
     model = StatisticFigure
-    fields = ["indicator", "value_text", "value", "unit", "period", "region", "status"]
-    autocomplete_fields = ["region"]
+    fields = ["indicator", "value_text", "value", "unit", "period", "region", "source", "direction", "status"]
+    autocomplete_fields = ["region", "source"]
     extra = 0
 
 
+class PublicationFilter(admin.SimpleListFilter):
+    title = "发布情况"
+    parameter_name = "publication"
+
+    def lookups(self, request, model_admin):
+        return [("live", "已公开"), ("scheduled", "定时发布（尚未公开）"), ("hidden", "未公开")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.filter(pk__in=Article.objects.published().values("pk"))
+        if self.value() == "scheduled":
+            return queryset.filter(status=Article.Status.PUBLISHED, published_at__gt=now)
+        if self.value() == "hidden":
+            return queryset.exclude(pk__in=Article.objects.published().values("pk"))
+        return queryset
+
+
+class TagFilter(admin.SimpleListFilter):
+    title = "标签"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        used = Tag.objects.filter(taggit_taggeditem_items__content_type__model="article").distinct().order_by("name")
+        return [(tag.slug, tag.name) for tag in used]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(tags__slug=self.value()) if self.value() else queryset
+
+
 @admin.register(Article)
-class ArticleAdmin(NewsroomAdmin):
-    list_display = ["title", "status", "published_at", "publisher", "syndicator"]
-    list_filter = ["status", "publisher", "syndicator", "regions"]
-    list_select_related = ["publisher", "syndicator"]
-    search_fields = ["title", "body_text"]
+class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
+    form = ArticleAdminForm
+    list_display = ["title", "status", "published_at", "region_list", "publisher", "image_count", "figure_count",
+                    "updated_by"]
+    list_filter = [
+        "status",
+        PublicationFilter,
+        ("regions", admin.RelatedOnlyFieldListFilter),
+        ("publisher", admin.RelatedOnlyFieldListFilter),
+        ("syndicator", admin.RelatedOnlyFieldListFilter),
+        ("data_sources", admin.RelatedOnlyFieldListFilter),
+        ("authors", admin.RelatedOnlyFieldListFilter),
+        TagFilter,
+        "published_at",
+    ]
+    list_select_related = ["publisher", "updated_by"]
+    list_per_page = 50
+    search_fields = ["title", "summary", "body_text"]
     date_hierarchy = "published_at"
-    autocomplete_fields = ["publisher", "syndicator", "data_sources", "regions", "lead_image"]
-    readonly_fields = ["raw_source", "source_filename", "source_encoding", "source_key", "imported_at", "quality_warnings"]
-    inlines = [ArticleAuthorInline, ArticleImageInline, StatisticFigureInline]
+    autocomplete_fields = ["publisher", "syndicator", "data_sources", "regions"]
+    readonly_fields = [
+        "preview_link", "lead_image_preview", "quality_warning_list", "raw_source_display", "source_filename",
+        "source_encoding", "source_key", "imported_at", "created_by", "created_at", "updated_by", "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body", "expected_version"]}),
+        ("发布", {"fields": ["status", "published_at", "language", "preview_link"]}),
+        ("图片", {"fields": ["lead_image_preview", "new_images"]}),
+        ("来源与分类", {"fields": ["original_url", "publisher", "syndicator", "data_sources", "regions",
+                                   "tag_choices", "new_tags", "categories"]}),
+        ("导入记录", {"classes": ["collapse"], "fields": [
+            "quality_warning_list", "raw_source_display", "source_filename", "source_encoding", "source_key",
+            "imported_at", "created_by", "created_at", "updated_by", "updated_at"]}),
+    ]
+    inlines = [ArticleAuthorInline, GalleryInline, StatisticFigureInline]
+    actions = ["publish_selected", "unpublish_selected", "archive_selected", "submit_selected", "reextract_credits"]
 
+    # --- queries -------------------------------------------------------------------------------------------
 
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request)
+            .annotate(image_total=Count("gallery", distinct=True), figure_total=Count("figures", distinct=True))
+            .prefetch_related("regions")
+            .order_by(*Article._meta.ordering)  # an aggregate drops Meta.ordering; keep pagination stable
+        )
+
+    # --- columns -------------------------------------------------------------------------------------------
+
+    @admin.display(description="地区")
+    def region_list(self, obj):
+        return "、".join(region.short_name or region.name for region in obj.regions.all())
+
+    @admin.display(description="图片", ordering="image_total")
+    def image_count(self, obj):
+        return obj.image_total
+
+    @admin.display(description="数字", ordering="figure_total")
+    def figure_count(self, obj):
+        return obj.figure_total
+
+    @admin.display(description="预览")
+    def preview_link(self, obj):
+        if not obj.pk:
+            return "保存后可预览"
+        from articles.preview import max_age, signed_preview_url
+
+        return format_html(
+            '<a href="{}" target="_blank">按公开页面样式预览</a>　·　分享链接（{}天内有效）：'
+            '<input readonly size="60" value="{}">',
+            reverse("articles:preview", args=[obj.pk]), max_age() // 86400, signed_preview_url(obj),
+        )
+
+    @admin.display(description="题图")
+    def lead_image_preview(self, obj):
+        if not obj.lead_image_id:
+            return "—（在下方图集里勾选「题图」）"
+        return format_html('<img src="{}" style="max-height:120px">', obj.lead_image.url)
+
+    @admin.display(description="质量提示")
+    def quality_warning_list(self, obj):
+        return format_html_join("", "<li>{}</li>", ((w,) for w in obj.quality_warnings)) or "—"
+
+    @admin.display(description="原始文件（只读）")
+    def raw_source_display(self, obj):
+        return format_html('<pre style="white-space:pre-wrap;max-height:30em;overflow:auto">{}</pre>', obj.raw_source)
+
+    # --- permissions and form -----------------------------------------------------------------------------
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or workflow.can_edit(request.user, obj))
+
+    def has_publish_permission(self, request):
+        return workflow.can_publish(request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        # A new class per request: the admin instance is shared, so nothing request-specific goes on self.
+        return type(form.__name__, (form,), {"current_user": request.user, "admin_site": self.admin_site})
+
+    def view_on_site(self, obj):
+        return reverse("articles:preview", args=[obj.pk])
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        article = form.instance
+        article.tags.set(form.tag_names(), clear=True)
+        from articles.gallery import add_images
+
+        _, errors = add_images(article, form.cleaned_data.get("new_images") or [], user=request.user)
+        for error in errors:
+            self.message_user(request, error, messages.WARNING)
+        record_revision(article, user=request.user, message="新建" if not change else "修改")
+
+    # --- actions -------------------------------------------------------------------------------------------
+
+    def _report(self, request, changed, verb, selected):
+        skipped = selected - len(changed)
+        text = f"{verb} {len(changed)} 篇文章。"
+        if skipped:
+            text += f"{skipped} 篇状态不符或无权操作，未改变。"
+        self.message_user(request, text, messages.SUCCESS if changed else messages.WARNING)
+
+    @admin.action(description="发布所选文章（未来时间则定时发布）", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._report(request, workflow.publish(queryset, user=request.user), "已发布", queryset.count())
+
+    @admin.action(description="撤回所选文章（改回草稿）", permissions=["publish"])
+    def unpublish_selected(self, request, queryset):
+        self._report(request, workflow.unpublish(queryset, user=request.user), "已撤回", queryset.count())
+
+    @admin.action(description="归档所选文章", permissions=["publish"])
+    def archive_selected(self, request, queryset):
+        self._report(request, workflow.archive(queryset, user=request.user), "已归档", queryset.count())
+
+    @admin.action(description="提交审核", permissions=["change"])
+    def submit_selected(self, request, queryset):
+        self._report(request, workflow.submit_for_review(queryset, user=request.user), "已提交审核",
+                     queryset.count())
+
+    @admin.action(description="重新提取署名与来源", permissions=["change"])
+    def reextract_credits(self, request, queryset):
+        from articles.importer.run import reextract_credits
+
+        editable = [a for a in queryset if workflow.can_edit(request.user, a)]
+        changed = [a for a in editable if reextract_credits(a)]
+        for article in changed:
+            record_revision(article, user=request.user, message="重新提取署名与来源")
+        self._report(request, changed, "重新提取并更新了", queryset.count())

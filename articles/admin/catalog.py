@@ -1,42 +1,166 @@
-"""Admin for sources, authors, regions, images and figures: the newsroom's catalogue."""
+"""Admin for sources, authors, regions, images and figures: the newsroom's catalogue.
 
-from django.contrib import admin
+Sources, authors and regions get a "合并所选" action; the merging itself is ``articles.merge``.
+Tags are taggit's own ``TagAdmin`` (with its merge action), registered by taggit.
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from articles.admin.base import NewsroomAdmin
-from articles.models import Author, Image, Region, Source, StatisticFigure
+from articles.merge import describe_relations, merge_authors, merge_regions, merge_sources
+from articles.models import Article, Author, Image, Region, Source, StatisticFigure
+
+
+@admin.action(permissions=["merge"], description="合并所选%(verbose_name_plural)s")
+def merge_selected(modeladmin, request, queryset):
+    """Like delete_selected: a confirmation page to choose the row to keep, then one merge call."""
+    rows = list(queryset.order_by("pk"))
+    if len(rows) < 2:
+        modeladmin.message_user(request, "请至少选择两项再合并。", messages.WARNING)
+        return None
+    keep = next((row for row in rows if str(row.pk) == request.POST.get("keep")), None)
+    if request.POST.get("post") and keep is not None:
+        duplicates = [row for row in rows if row is not keep]
+        try:
+            result = modeladmin.merge_function(keep=keep, duplicates=duplicates)
+        except ValueError as error:
+            modeladmin.message_user(request, str(error), messages.ERROR)
+            return None
+        modeladmin.log_deletions(request, duplicates)
+        modeladmin.log_change(request, keep, result.summary())
+        modeladmin.message_user(request, result.summary(), messages.SUCCESS)
+        return None
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"合并{opts.verbose_name_plural}",
+        "subtitle": None,
+        "opts": opts,
+        "rows": [(row, describe_relations(row)) for row in rows],
+        "keep_missing": bool(request.POST.get("post")),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/articles/merge_confirm.html", context)
+
+
+class CatalogAdmin(NewsroomAdmin):
+    """A catalogue model whose duplicates can be merged (``merge_function``) and whose JSON lists are searched."""
+
+    actions = [merge_selected]
+    merge_function = None
+    json_search_fields: list[str] = []
+
+    def has_merge_permission(self, request):
+        # Django shows an action to users with ANY of its permissions; merging needs both.
+        return self.has_change_permission(request) and self.has_delete_permission(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if connection.vendor != "sqlite" or not search_term.strip() or search_term.isascii():
+            return results, may_have_duplicates
+        # SQLite stores JSON with \uXXXX escapes, so icontains on a list never finds Chinese
+        # text: also match the term as it is stored (PostgreSQL's jsonb needs no help).
+        escaped = json.dumps(search_term.strip())[1:-1]
+        stored = Q(*[(f"{name}__icontains", escaped) for name in self.json_search_fields], _connector=Q.OR)
+        return queryset.filter(Q(pk__in=results.values("pk")) | stored), may_have_duplicates
+
+
+def _count(queryset, column):
+    """Rows of ``queryset`` whose ``column`` is the outer row, as a subquery (no join fan-out)."""
+    counted = queryset.filter(**{column: OuterRef("pk")}).order_by().values(column).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 @admin.register(Source)
-class SourceAdmin(NewsroomAdmin):
-    list_display = ["name", "kind", "homepage"]
+class SourceAdmin(CatalogAdmin):
+    list_display = ["name", "kind", "homepage", "published_count", "syndicated_count", "data_count"]
     list_filter = ["kind"]
-    search_fields = ["name", "aliases"]
+    search_fields = ["name", "aliases", "domains"]
+    json_search_fields = ["aliases", "domains"]
+    merge_function = staticmethod(merge_sources)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                published_count=_count(Article.objects.all(), "publisher"),
+                syndicated_count=_count(Article.objects.all(), "syndicator"),
+                data_count=_count(Article.data_sources.through.objects.all(), "source"),
+            )
+        )
+
+    @admin.display(description="原发文章", ordering="published_count")
+    def published_count(self, obj):
+        return obj.published_count
+
+    @admin.display(description="转载文章", ordering="syndicated_count")
+    def syndicated_count(self, obj):
+        return obj.syndicated_count
+
+    @admin.display(description="引用为数据来源", ordering="data_count")
+    def data_count(self, obj):
+        return obj.data_count
 
 
 @admin.register(Author)
-class AuthorAdmin(NewsroomAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
+class AuthorAdmin(CatalogAdmin):
+    list_display = ["name", "alias_list", "byline_count"]
+    search_fields = ["name", "aliases"]
+    json_search_fields = ["aliases"]
+    merge_function = staticmethod(merge_authors)
+
+    def get_queryset(self, request):
+        # An aggregate drops Meta.ordering (Django >= 3.1): order explicitly for stable pagination.
+        return super().get_queryset(request).annotate(byline_count=Count("bylines")).order_by("name")
+
+    @admin.display(description="其他写法")
+    def alias_list(self, obj):
+        return "、".join(obj.aliases)
+
+    @admin.display(description="署名数", ordering="byline_count")
+    def byline_count(self, obj):
+        return obj.byline_count
 
 
 @admin.register(Region)
-class RegionAdmin(NewsroomAdmin):
+class RegionAdmin(CatalogAdmin):
     list_display = ["name", "short_name", "kind", "code", "parent"]
     list_filter = ["kind"]
+    list_select_related = ["parent"]
     search_fields = ["name", "short_name", "aliases"]
     autocomplete_fields = ["parent", "members"]
+    json_search_fields = ["aliases"]
+    merge_function = staticmethod(merge_regions)
 
 
 @admin.register(Image)
 class ImageAdmin(NewsroomAdmin):
-    list_display = ["__str__", "width", "height", "credit", "fetch_status"]
+    list_display = ["__str__", "thumbnail", "width", "height", "credit", "fetch_status"]
     list_filter = ["fetch_status", "is_placeholder"]
     search_fields = ["caption", "credit", "remote_url"]
+
+    @admin.display(description="预览")
+    def thumbnail(self, obj):
+        if not obj.url:
+            return "—"
+        return format_html('<img src="{}" alt="" loading="lazy" style="max-width:80px;max-height:60px">', obj.url)
 
 
 @admin.register(StatisticFigure)
 class StatisticFigureAdmin(NewsroomAdmin):
     list_display = ["indicator", "value_text", "unit", "period", "region", "status", "article"]
     list_filter = ["status", "direction"]
+    list_select_related = ["region", "article"]
     search_fields = ["indicator", "quote"]
     autocomplete_fields = ["article", "region", "source"]

@@ -94,15 +94,22 @@ def _image(data):
     return image
 
 
-def restore_article(document):
-    """Create or update one article from a full export document. Returns (status, slug)."""
+def restore_article(document, *, article=None, restore_timestamps=True):
+    """Create or update one article from a full export document. Returns (status, slug).
+
+    ``article``: update this row instead of matching by source_key or slug (restoring a
+    revision onto its own article even if its slug or source_key changed since); its slug is
+    kept. ``restore_timestamps=False`` leaves created_at alone and updated_at at "now", as
+    for any other edit; an import restores both from the document.
+    """
     version = str(document.get("schema_version") or "")
     if version.split(".")[0] != EXPORT_SCHEMA_VERSION.split(".")[0]:
         raise ImportFileError(f"schema_version {version or 'missing'} is not {EXPORT_SCHEMA_VERSION}: "
                               "export with `export_articles` (full documents)")
     key = document.get("source_key")
-    article = (Article.objects.filter(source_key=key).first() if key else None) or Article.objects.filter(
-        slug=document["slug"]).first()
+    if article is None:
+        article = (Article.objects.filter(source_key=key).first() if key else None) or Article.objects.filter(
+            slug=document["slug"]).first()
     created = article is None
     article = article or Article(slug=document["slug"])
     for name in ("title", "summary", "body", "status", "language", "source_filename", "source_encoding",
@@ -152,9 +159,10 @@ def restore_article(document):
             status=figure.get("status") or StatisticFigure.Status.CANDIDATE,
         )
     article.save(update_fields=["lead_image"])
-    # Timestamps are history, not "now": bypass auto_now with a queryset update.
-    Article.objects.filter(pk=article.pk).update(
-        created_at=_dt(document.get("created_at")) or article.created_at,
-        updated_at=_dt(document.get("updated_at")) or article.updated_at,
-    )
+    if restore_timestamps:
+        # Timestamps are history, not "now": bypass auto_now with a queryset update.
+        Article.objects.filter(pk=article.pk).update(
+            created_at=_dt(document.get("created_at")) or article.created_at,
+            updated_at=_dt(document.get("updated_at")) or article.updated_at,
+        )
     return ("created" if created else "updated"), article.slug

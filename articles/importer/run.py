@@ -71,6 +71,16 @@ class ImportReport:
         return f"{len(self.results)} file(s): {parts or 'nothing to do'}"
 
 
+def format_result_lines(result, number, total) -> list[str]:
+    """The plain-text lines printed for one result: ``[n/total] status path slug: reason``, then
+    an indented ``warning:`` line per warning not already in the reason. The command and the
+    admin's import records both print these, so they read the same."""
+    width = len(str(total))
+    lines = [f"[{number:>{width}}/{total}] {result.line()}"]
+    lines += [f"          warning: {warning}" for warning in result.warnings if warning not in result.reason]
+    return lines
+
+
 def iter_source_files(paths):
     """Files given, and files inside folders given (sorted), of the suffixes we import."""
     for raw in paths:
@@ -380,3 +390,30 @@ def _detect_regions(text, title):
         if pk in in_title or n >= 2 or regions[pk].kind == Region.Kind.AREA or len(counts) == 1
     ]
     return [regions[pk] for pk in chosen]
+
+
+def _credit_state(article):
+    bylines = list(article.bylines.order_by("order", "pk").values_list("author__name", "role"))
+    return bylines, sorted(article.data_sources.values_list("name", flat=True)), article.publisher_id
+
+
+def reextract_credits(article) -> bool:
+    """Run credit extraction again on the article's verbatim source file.
+
+    Rebuilds bylines and data sources, and fills the publisher when one is found. Returns
+    True when anything changed. Articles without a source file (written in the admin) are
+    left alone. Callers record a revision, so an editor's hand-made bylines can be restored.
+    """
+    if not article.raw_source:
+        return False
+    source = read_source_file(article.raw_source.encode("utf-8"), max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES * 2)
+    repaired = repair_body(source.body)
+    before = _credit_state(article)
+    with transaction.atomic():
+        _save_bylines(article, repaired)
+        _save_data_sources(article, repaired)
+        publisher = _find_publisher(repaired, article.original_url, article.syndicator)
+        if publisher is not None and publisher.pk != article.publisher_id:
+            article.publisher = publisher
+            article.save(update_fields=["publisher", "updated_at"])
+    return _credit_state(article) != before

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.importer.run import import_paths
+from articles.importer.run import format_result_lines, import_paths
 
 STYLES = {"failed": "ERROR", "duplicate": "WARNING", "skipped": "WARNING", "created": "SUCCESS", "updated": "SUCCESS"}
 
@@ -21,11 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, paths, dry_run, publish, download_images, force, **options):
         def show(result, number, total):
             style = getattr(self.style, STYLES.get(result.status, "NOTICE"))
-            width = len(str(total))
-            self.stdout.write(f"[{number:>{width}}/{total}] " + style(result.line()))
-            for warning in result.warnings:
-                if warning not in result.reason:
-                    self.stdout.write(f"          warning: {warning}")
+            first, *warnings = format_result_lines(result, number, total)
+            self.stdout.write(style(first))
+            for line in warnings:
+                self.stdout.write(line)
 
         report = import_paths(paths, dry_run=dry_run, publish=publish, download_images=download_images,
                               force=force, on_result=show)

@@ -1,0 +1,201 @@
+"""Import files uploaded in the admin and record the run as an ImportRun.
+
+The uploads are written to a fresh temporary folder (one sub-folder per upload, so equal
+names never collide and upload order is kept), ``.zip`` archives are unpacked there, and the
+folder goes through ``import_paths`` like a folder given to the ``import_articles`` command.
+The ImportRun keeps exactly the lines that command prints (``format_result_lines``), with
+paths as the editor named them (``archive.zip/foo.md``), never the temporary folder.
+
+Archives are untrusted input: members with an absolute path or ``..`` are refused (a failed
+line each); directories, hidden files (``.git/``, macOS ``__MACOSX/`` and ``._*`` forks) and
+members that are not .md/.markdown/.txt/.ndjson/.jsonl are left out, as a folder given to the
+command would leave them out. An archive over ``MAX_ARCHIVE_MEMBERS`` files or
+``MAX_ARCHIVE_BYTES`` uncompressed (counted while unpacking, not trusted from the header), or
+one that cannot be read, is one failed line and nothing of it is imported.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+from articles.importer.run import (
+    EXPORT_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    ImportResult,
+    format_result_lines,
+    import_paths,
+    iter_source_files,
+)
+from articles.models import ImportRun
+
+IMPORTABLE_SUFFIXES = MARKDOWN_SUFFIXES | EXPORT_SUFFIXES
+ARCHIVE_SUFFIX = ".zip"
+ACCEPT = ".md,.markdown,.txt,.ndjson,.jsonl,.zip"  # for <input type="file" accept>
+MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 2000
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room
+_CHUNK = 64 * 1024
+_UTF8_NAME_FLAG = 0x800
+
+
+class ArchiveRefused(Exception):
+    """The whole archive is refused; the message is its failed line's reason."""
+
+
+def import_uploaded_files(files, *, user=None, publish=False) -> ImportRun:
+    """Import uploaded files (Django ``UploadedFile`` objects) and return the saved ImportRun.
+
+    ``publish`` is honoured only without a ``user`` or for one with ``articles.publish_article``;
+    otherwise new articles stay drafts. Unsupported and refused files come first in the lines,
+    then the imported files in upload order.
+    """
+    if user is not None and not user.has_perm("articles.publish_article"):
+        publish = False
+    files = list(files)
+    refused, lines = [], []
+    with tempfile.TemporaryDirectory(prefix="newsroom-upload-") as tmp:
+        root = Path(tmp)
+        width = len(str(len(files)))
+        for number, upload in enumerate(files, start=1):
+            folder = root / f"{number:0{width}d}"
+            folder.mkdir()
+            refused += _store_upload(upload, folder)
+
+        imported_total = len(list(iter_source_files([root])))
+        total = len(refused) + imported_total
+        for number, result in enumerate(refused, start=1):
+            lines += format_result_lines(result, number, total)
+
+        temp_prefix = re.compile(re.escape(str(root) + os.sep) + r"\d+" + re.escape(os.sep))
+
+        def record(result, number, _total):
+            result.path = temp_prefix.sub("", result.path).replace(os.sep, "/")
+            result.reason = temp_prefix.sub("", result.reason)
+            result.warnings = [temp_prefix.sub("", warning) for warning in result.warnings]
+            lines.extend(format_result_lines(result, len(refused) + number, total))
+
+        report = import_paths([root], publish=publish, on_result=record)
+
+    report.results[:0] = refused
+    return ImportRun.objects.create(
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        summary=report.summary()[:300],
+        lines=lines,
+        failed_count=len(report.failed),
+    )
+
+
+def safe_upload_name(name) -> str:
+    """The upload's base name, without folders or NUL, shortened (keeping the suffix) if very long."""
+    name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    suffix = Path(name).suffix
+    stem = name[: len(name) - len(suffix)]
+    while len((stem + suffix).encode()) > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    return stem + suffix
+
+
+def _store_upload(upload, folder) -> list[ImportResult]:
+    """Write one upload into ``folder`` (unpacking an archive); returns failed results for what was refused."""
+    name = safe_upload_name(upload.name)
+    suffix = Path(name).suffix.lower()
+    if suffix == ARCHIVE_SUFFIX:
+        return extract_archive(upload, folder / name, label=name)
+    if suffix not in IMPORTABLE_SUFFIXES:
+        return [ImportResult(name, "failed", f"unsupported file type {suffix or '(none)'}: upload .md, .txt, .ndjson or .zip")]
+    with (folder / name).open("wb") as out:
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
+            out.write(chunk)
+    return []
+
+
+def extract_archive(file, target, *, label) -> list[ImportResult]:
+    """Unpack the importable members of the zip ``file`` into the folder ``target``.
+
+    Returns a failed result per refused member, named ``label/member``; or, if the archive is
+    unreadable or over the limits, a single failed result named ``label`` and nothing unpacked.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            refused, wanted = _select_members(archive, label)
+            if sum(info.file_size for info, _ in wanted) > MAX_ARCHIVE_BYTES:
+                raise ArchiveRefused(_too_large())
+            budget = MAX_ARCHIVE_BYTES
+            for info, parts in wanted:
+                destination = target.joinpath(*parts)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as source, destination.open("xb") as out:
+                    while chunk := source.read(_CHUNK):
+                        budget -= len(chunk)
+                        if budget < 0:  # the header understated the size: a zip bomb, or corrupt
+                            raise ArchiveRefused(_too_large())
+                        out.write(chunk)
+        return refused
+    except ArchiveRefused as error:
+        reason = str(error)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as error:
+        # RuntimeError: an encrypted member; NotImplementedError: an unsupported compression method
+        reason = f"not a readable zip archive: {error}"
+    except OSError as error:  # strerror only: the full message would name the temporary folder
+        reason = f"could not unpack the archive: {error.strerror or type(error).__name__}"
+    shutil.rmtree(target, ignore_errors=True)
+    return [ImportResult(label, "failed", reason)]
+
+
+def _too_large():
+    return f"archive too large: over {MAX_ARCHIVE_BYTES / (1024 * 1024):g} MB uncompressed; nothing imported from it"
+
+
+def _select_members(archive, label):
+    """(refused results, [(info, safe path parts)]) for the archive's members worth unpacking."""
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise ArchiveRefused(f"too many files in archive: {len(members)}, the limit is {MAX_ARCHIVE_MEMBERS}; "
+                             "nothing imported from it")
+    refused, wanted, seen = [], [], set()
+    for info in members:
+        name = _member_name(info)
+        parts = _safe_parts(name)
+        if parts is None:
+            refused.append(ImportResult(f"{label}/{name}", "failed", "unsafe path in archive (absolute or '..'): not extracted"))
+        elif parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts):
+            continue  # hidden files and macOS resource forks (._name.md), not articles
+        elif Path(parts[-1]).suffix.lower() not in IMPORTABLE_SUFFIXES:
+            continue
+        elif tuple(parts) in seen:
+            refused.append(ImportResult(f"{label}/{'/'.join(parts)}", "failed", "the archive holds two files of this name"))
+        else:
+            seen.add(tuple(parts))
+            wanted.append((info, parts))
+    return refused, wanted
+
+
+def _member_name(info) -> str:
+    """The member's name as its author wrote it. Without the UTF-8 flag, zipfile reads names as
+    cp437; Chinese Windows tools write GBK there, and some tools UTF-8 without setting the flag."""
+    if info.flag_bits & _UTF8_NAME_FLAG:
+        return info.filename
+    raw = info.filename.encode("cp437")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _safe_parts(name):
+    """The member's path as a list of folder and file names, or None if it is absolute or leaves the folder."""
+    name = name.replace("\\", "/")
+    if "\x00" in name or name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return None
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return parts
