@@ -58,8 +58,10 @@ def _change_status(queryset, user, *, new_status, only_from, set_time=False):
     from articles.revisions import record_revision
 
     changed = []
+    # A fresh queryset: the admin's carries aggregates, and PostgreSQL refuses FOR UPDATE with GROUP BY.
+    rows = Article.objects.filter(pk__in=queryset.values("pk"), status__in=only_from).order_by("pk")
     with transaction.atomic():
-        for article in queryset.select_for_update().filter(status__in=only_from):
+        for article in rows.select_for_update():
             article.status = new_status
             fields = ["status", "updated_by", "version", "updated_at"]
             if set_time and article.published_at is None:
