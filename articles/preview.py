@@ -13,7 +13,7 @@ SALT = "articles.preview"
 
 
 def max_age() -> int:
-    return getattr(settings, "NEWSROOM_PREVIEW_MAX_AGE", 2 * 24 * 3600)
+    return settings.NEWSROOM_PREVIEW_MAX_AGE
 
 
 def preview_token(article) -> str:
