@@ -96,7 +96,7 @@ def test_editor_saves_form_with_tags_and_a_revision(editor, seed):
     assert seed.title == "新标题"
     assert set(seed.tags.names()) == {"重庆", "渝中", "成渝地区双城经济圈", "万州", "智能制造", "高质量发展"}
     assert seed.updated_by == editor and seed.version == 1
-    assert ArticleRevision.objects.filter(article=seed).count() == 1
+    assert [r.message for r in ArticleRevision.objects.filter(article=seed)] == ["修改", "导入 seed_chongqing.md"]
 
 
 def test_body_is_sanitized_again_on_save(editor, seed):
@@ -236,3 +236,20 @@ def test_tag_and_author_autocomplete(admin_client, seed):
         {"app_label": "articles", "model_name": "articleauthor", "field_name": "author", "term": "王"},
     )
     assert {"王斌来", "王欣悦"} <= {item["text"] for item in response.json()["results"]}
+
+
+def test_history_compare_and_restore_in_the_real_admin(editor, contributor, seed):
+    client = client_for(editor)
+    data = form_data(client.get(change_url(seed)))
+    data["title"] = "改过的标题"
+    assert client.post(change_url(seed), data).status_code == 302
+    history = client.get(reverse("admin:articles_article_history", args=[seed.pk]), follow=True)
+    assert "导入 seed_chongqing.md" in history.content.decode()
+    compare = client.get(reverse("admin:articles_article_revisions_compare", args=[seed.pk]), {"a": 1, "b": 2})
+    assert "改过的标题" in compare.content.decode()
+    restore_url = reverse("admin:articles_article_revision_restore", args=[seed.pk, 1])
+    assert client_for(contributor).post(restore_url).status_code == 403
+    assert client.post(restore_url).status_code == 302
+    seed.refresh_from_db()
+    assert seed.title == "推动高质量发展 创造高品质生活"
+    assert seed.revisions.first().message == "恢复自版本 #1"

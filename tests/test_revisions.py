@@ -24,6 +24,9 @@ def article():
     article = Article.objects.get(slug=import_markdown_file(SEED, publish=True).slug)
     second = Image.objects.create(remote_url="https://img.example.com/2.jpg", caption="第二张图")
     ArticleImage.objects.create(article=article, image=second, order=5)
+    # The import recorded revision #1 of the one-picture article; these tests number their own.
+    assert [r.message for r in article.revisions.all()] == ["导入 seed_chongqing.md"]
+    article.revisions.all().delete()
     return article
 
 

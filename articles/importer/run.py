@@ -213,6 +213,10 @@ def _import_bytes(data, filename, *, dry_run, publish, force):
         article.quality_warnings = warnings + notes
         article.save(update_fields=["quality_warnings"])
     status = "updated" if existing else "created"
+    if not dry_run:
+        from articles.revisions import record_revision
+
+        record_revision(article, message=f"导入 {filename}"[:200])
     return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
 
 
