@@ -37,6 +37,10 @@ class ArticleAdminForm(ArticleGalleryFormMixin, forms.ModelForm):
         # Tags are edited through tag_choices/new_tags; the admin's fieldsets choose what is shown.
         fields = ["title", "slug", "summary", "body", "status", "published_at", "language", "original_url",
                   "publisher", "syndicator", "data_sources", "regions", "categories"]
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "vTextField", "size": 60}),
+            "categories": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

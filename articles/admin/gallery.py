@@ -25,9 +25,9 @@ def _image_formfield(name, **kwargs):
 class GalleryItemForm(forms.ModelForm):
     """One gallery row; the Image fields start from ``instance.image`` and are saved back onto it."""
 
-    caption = _image_formfield("caption", widget=forms.Textarea(attrs={"rows": 2, "cols": 40}))
-    credit = _image_formfield("credit")
-    alt_text = _image_formfield("alt_text")
+    caption = _image_formfield("caption", widget=forms.Textarea(attrs={"rows": 2, "cols": 26}))
+    credit = _image_formfield("credit", widget=forms.TextInput(attrs={"size": 12}))
+    alt_text = _image_formfield("alt_text", widget=forms.TextInput(attrs={"size": 16}))
     is_lead = forms.BooleanField(label="题图", required=False)
 
     class Meta:
@@ -122,6 +122,7 @@ class GalleryInline(admin.TabularInline):
 
     class Media:
         js = ["articles/admin/gallery.js"]
+        css = {"all": ["articles/admin/gallery.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("image")

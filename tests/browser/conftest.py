@@ -26,18 +26,36 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="package")
-def playwright():
+def playwright(django_db_setup, django_db_blocker):
     """Playwright's sync API, for the tests in this folder only.
 
-    While it runs, an asyncio loop counts as running in this thread, and Django's ORM refuses to
-    run ("SynchronousOnlyOperation") unless DJANGO_ALLOW_ASYNC_UNSAFE is set. Package scope (not
-    session) stops Playwright and unsets the variable before any other test module runs.
+    While it runs, an asyncio loop counts as running in this thread, with two effects on Django:
+
+    - the ORM refuses to run ("SynchronousOnlyOperation") unless DJANGO_ALLOW_ASYNC_UNSAFE is set;
+    - ``django.db.connections`` (an asgiref Local) switches to context-var storage, so this thread
+      gets new connection objects. They lack the migrations' rows that the test database setup
+      serialized onto the old ones for serialized rollback: copy them over, and close the new
+      connections before Playwright stops (PostgreSQL refuses to drop a test database in use).
+
+    Package scope (not session) stops Playwright and unsets the variable before any other test
+    module runs.
     """
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt")
+    from django.db import connections
+
+    serialized = {
+        conn.alias: conn._test_serialized_contents
+        for conn in connections.all()
+        if hasattr(conn, "_test_serialized_contents")
+    }
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_api.sync_playwright() as pw:
+            for alias, contents in serialized.items():
+                connections[alias]._test_serialized_contents = contents
             yield pw
+            with django_db_blocker.unblock():
+                connections.close_all()
 
 
 @pytest.fixture(scope="package")
@@ -52,9 +70,13 @@ def browser(playwright):
 
 
 @pytest.fixture
-def live_site(live_server, django_db_serialized_rollback):
-    """The live server's base URL. Serialized rollback restores the migrations' rows (the Contributor
-    and Editor groups, seeded regions and sources) that the transactional flush after each test removes."""
+def live_site(playwright, live_server, django_db_serialized_rollback):
+    """The live server's base URL.
+
+    Serialized rollback restores the migrations' rows (the Contributor and Editor groups, seeded
+    regions and sources) that the transactional flush after each test removes. Playwright starts
+    first, so the whole test, database setup included, sees the same connection (see above).
+    """
     return live_server.url
 
 
