@@ -253,3 +253,10 @@ def test_history_compare_and_restore_in_the_real_admin(editor, contributor, seed
     seed.refresh_from_db()
     assert seed.title == "推动高质量发展 创造高品质生活"
     assert seed.revisions.first().message == "恢复自版本 #1"
+
+
+def test_admin_speaks_chinese_by_default_and_english_on_request(admin_client, seed):
+    chinese = admin_client.get(reverse(CHANGELIST)).content.decode()
+    english = admin_client.get(reverse(CHANGELIST), headers={"accept-language": "en"}).content.decode()
+    assert "注销" in chinese and "Log out" not in chinese
+    assert "Log out" in english and seed.title in english

@@ -188,3 +188,13 @@ def test_changelist_filters_runs_with_failures(admin_client):
     assert "导入文章" in page.content.decode()
     assert list(admin_client.get(url + "?failed=yes").context["cl"].result_list) == [failed]
     assert list(admin_client.get(url + "?failed=no").context["cl"].result_list) == [clean]
+
+
+def test_contributor_owns_and_may_edit_the_drafts_they_import(client, contributor):
+    client.force_login(contributor)
+    post_files(client, upload("seed.md", SEED.read_bytes()))
+    article = Article.objects.get()
+    assert article.created_by == contributor and article.updated_by == contributor
+    assert article.revisions.get().created_by == contributor
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    assert 'name="_save"' in client.get(change).content.decode()

@@ -93,7 +93,8 @@ def iter_source_files(paths):
             yield path
 
 
-def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None):
+def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None,
+                 user=None):
     """Import every file under ``paths``; returns an ImportReport.
 
     ``on_result(result, number, total)`` is called after each file, for progress output.
@@ -107,7 +108,7 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
             results = import_ndjson_file(path, dry_run=dry_run)
         else:
             results = [import_markdown_file(path, dry_run=dry_run, publish=publish,
-                                            download_images=download_images, force=force)]
+                                            download_images=download_images, force=force, user=user)]
         for result in results:
             report.results.append(result)
             if on_result:
@@ -115,15 +116,20 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     return report
 
 
-def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False) -> ImportResult:
-    """Import one Markdown file. Never raises for bad input: returns a 'failed' result."""
+def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False,
+                         user=None) -> ImportResult:
+    """Import one Markdown file. Never raises for bad input: returns a 'failed' result.
+
+    ``user`` (an admin upload) becomes the article's creator and last editor, so that a
+    contributor can go on editing the drafts they imported.
+    """
     path = Path(path)
     try:
         if not path.is_file():
             raise ImportFileError("no such file")
         data = path.read_bytes()
         with transaction.atomic():
-            result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force)
+            result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user)
             if dry_run:
                 transaction.set_rollback(True)
     except ImportFileError as error:
@@ -154,7 +160,7 @@ def source_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _import_bytes(data, filename, *, dry_run, publish, force):
+def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
     source = read_source_file(data, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
     checksum = source_checksum(data)
     fields = _read_meta(source.meta)
@@ -193,6 +199,10 @@ def _import_bytes(data, filename, *, dry_run, publish, force):
     article.source_key = key
     article.quality_warnings = warnings
     article.imported_at = timezone.now()
+    if user is not None:
+        article.updated_by = user
+        if existing is None:
+            article.created_by = user
     if existing is None:
         can_publish = publish and not warnings and article.published_at is not None
         article.status = Article.Status.PUBLISHED if can_publish else Article.Status.DRAFT
@@ -216,7 +226,7 @@ def _import_bytes(data, filename, *, dry_run, publish, force):
     if not dry_run:
         from articles.revisions import record_revision
 
-        record_revision(article, message=f"导入 {filename}"[:200])
+        record_revision(article, user=user, message=f"导入 {filename}"[:200])
     return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
 
 

@@ -78,7 +78,8 @@ def import_uploaded_files(files, *, user=None, publish=False) -> ImportRun:
             result.warnings = [temp_prefix.sub("", warning) for warning in result.warnings]
             lines.extend(format_result_lines(result, len(refused) + number, total))
 
-        report = import_paths([root], publish=publish, on_result=record)
+        importer = user if getattr(user, "is_authenticated", False) else None
+        report = import_paths([root], publish=publish, on_result=record, user=importer)
 
     report.results[:0] = refused
     return ImportRun.objects.create(
