@@ -13,6 +13,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from articles.sanitize import clean_body_html, html_to_text
+from articles.segment import segment
 from articles.slugs import unique_slug
 
 
@@ -57,6 +58,9 @@ class Article(models.Model):
     body = models.TextField("正文", blank=True, help_text="保存时按统一白名单清洗")
     body_html = models.TextField("清洗后正文", blank=True, editable=False)
     body_text = models.TextField("纯文本正文", blank=True, editable=False)
+    search_text = models.TextField(
+        "分词文本", blank=True, editable=False, help_text="标题和正文的 jieba 分词结果，供全文检索使用"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True, db_index=True)
     language = models.CharField("语言", max_length=10, default="zh-hans")
@@ -125,9 +129,10 @@ class Article(models.Model):
             self.slug = unique_slug(Article, self.title, exclude_pk=self.pk, fallback="article")
         self.body_html = clean_body_html(self.body)
         self.body_text = html_to_text(self.body_html)
+        self.search_text = segment(f"{self.title}\n{self.summary}\n{self.body_text}")
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html", "body_text"}
+        if update_fields is not None and {"body", "title", "summary"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "body_html", "body_text", "search_text"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
