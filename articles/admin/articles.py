@@ -214,7 +214,7 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
 
     @admin.action(description="重新提取署名与来源", permissions=["change"])
     def reextract_credits(self, request, queryset):
-        from articles.importer.run import reextract_credits
+        from articles.importer.attribution import reextract_credits
 
         editable = [a for a in queryset if workflow.can_edit(request.user, a)]
         changed = [a for a in editable if reextract_credits(a)]

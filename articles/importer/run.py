@@ -20,20 +20,26 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from articles.extraction.regions import build_matcher, count_mentions
+from articles.importer.attribution import (
+    detect_regions,
+    find_publisher,
+    save_bylines,
+    save_data_sources,
+    save_images,
+    source_named,
+    valid_url,
+)
 from articles.importer.frontmatter import ImportFileError, read_source_file
 from articles.importer.syndicated import (
     RepairedBody,
-    is_boilerplate_image,
     is_placeholder_image,
     repair_body,
     unwrap_proxy,
 )
-from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
+from articles.models import Article, Source
 from articles.sanitize import clean_text, html_to_text
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -166,7 +172,7 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
     fields = _read_meta(source.meta)
     repaired = repair_body(source.body)
     notes = []
-    original_url = _valid_url(repaired.linked_urls[0] if repaired.linked_urls else "", notes, "original URL")
+    original_url = valid_url(repaired.linked_urls[0] if repaired.linked_urls else "", notes, "original URL")
     key = _identity(repaired, original_url)
 
     existing = Article.objects.filter(source_key=key).first()
@@ -206,17 +212,17 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
     if existing is None:
         can_publish = publish and not warnings and article.published_at is not None
         article.status = Article.Status.PUBLISHED if can_publish else Article.Status.DRAFT
-    article.syndicator = _source_named(fields["platform"], Source.Kind.SYNDICATOR) if fields["platform"] else None
-    article.publisher = _find_publisher(repaired, original_url, article.syndicator)
+    article.syndicator = source_named(fields["platform"], Source.Kind.SYNDICATOR) if fields["platform"] else None
+    article.publisher = find_publisher(repaired, original_url, article.syndicator)
     article.full_clean(exclude=["slug"], validate_unique=False)
     article.save()
     article.import_checksum = article.content_checksum()
     article.save(update_fields=["import_checksum"])
 
-    _save_images(article, repaired, fields, notes)
-    _save_bylines(article, repaired)
-    _save_data_sources(article, repaired)
-    regions = _detect_regions(f"{article.title}\n{article.body_text}", article.title)
+    save_images(article, repaired, fields, notes)
+    save_bylines(article, repaired)
+    save_data_sources(article, repaired)
+    regions = detect_regions(f"{article.title}\n{article.body_text}", article.title)
     article.regions.set(regions)
     article.tags.set([r.short_name or r.name for r in regions], clear=True)
     if notes:  # URLs left out: keep the editor informed on the article itself
@@ -228,24 +234,6 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
 
         record_revision(article, user=user, message=f"导入 {filename}"[:200])
     return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
-
-
-_url_validator = URLValidator(schemes=["http", "https"])
-
-
-def _valid_url(url, notes, what, max_length=1000):
-    """``url`` if it can be stored in a URLField, else "" with a note saying why it was left out."""
-    if not url:
-        return ""
-    if len(url) > max_length:
-        notes.append(f"{what} left out: {len(url)} characters, over {max_length}")
-        return ""
-    try:
-        _url_validator(url)
-    except ValidationError:
-        notes.append(f"{what} left out: not a valid URL: {url[:100]}")
-        return ""
-    return url
 
 
 def _read_meta(meta):
@@ -297,137 +285,3 @@ def _summary(html, limit=140):
         if len(line) >= 20:
             return line if len(line) <= limit else line[: limit - 1] + "…"
     return ""
-
-
-def _source_named(name, kind):
-    """The Source called ``name`` (or with it as an alias); created with ``kind`` if new."""
-    name = clean_text(name).strip("《》 ")[:200]
-    if not name:
-        return None
-    found = Source.objects.filter(name=name).first()
-    if found is None:
-        found = next((s for s in Source.objects.exclude(aliases=[]) if name in s.aliases), None)
-    if found is None:
-        found = Source.objects.create(name=name, kind=kind)
-    return found
-
-
-def _find_publisher(repaired, original_url, syndicator):
-    for credit in repaired.credits:
-        if credit.kind == "origin" and credit.organizations:
-            return _source_named(credit.organizations[0], Source.Kind.PUBLISHER)
-    for credit in repaired.credits:
-        if credit.wire:
-            return _source_named(credit.wire, Source.Kind.PUBLISHER)
-    by_domain = Source.objects.for_url(original_url)
-    if by_domain is not None and by_domain.kind == Source.Kind.PUBLISHER:
-        return by_domain
-    if syndicator is not None and syndicator.kind == Source.Kind.PUBLISHER:
-        return syndicator
-    return None
-
-
-def _person(name):
-    author, _ = Author.objects.get_or_create(name=name)
-    return author
-
-
-def _save_images(article, repaired, fields, notes):
-    article.gallery.all().delete()
-    lead_url = fields["headimg"] or fields["thumbnail"]
-    refs = [ref for ref in repaired.images if _valid_url(ref.url, notes, "image")]
-    lead_url = _valid_url(lead_url, notes, "lead image")
-    if lead_url and not is_boilerplate_image(lead_url) and lead_url not in {r.url for r in refs}:
-        from articles.importer.syndicated import ImageRef
-
-        refs.insert(0, ImageRef(url=lead_url))
-    lead = None
-    for order, ref in enumerate(refs):
-        image = Image.objects.filter(remote_url=ref.url).first() or Image(remote_url=ref.url)
-        image.width, image.height = ref.width or image.width, ref.height or image.height
-        image.caption = clean_text(ref.caption)
-        image.alt_text = clean_text(ref.caption)[:300]
-        image.is_placeholder = is_placeholder_image(ref.url)
-        credit_names, source_lines = [], []
-        for credit in ref.credits:
-            if credit.kind == "photo":
-                credit_names += [p.name for p in credit.people] + list(credit.organizations)
-                if credit.people:
-                    image.photographer = _person(credit.people[0].name)
-            elif credit.kind == "data_source":
-                source_lines.append("、".join(credit.organizations))
-        if credit_names:
-            image.credit = ("、".join(credit_names) + " 摄")[:200] if image.photographer else "、".join(credit_names)[:200]
-        if source_lines:
-            image.data_source_line = "数据来源：" + "；".join(source_lines)
-        image.full_clean(exclude=["file"])
-        image.save()
-        ArticleImage.objects.create(article=article, image=image, order=order)
-        if ref.url == lead_url and not image.is_placeholder:
-            lead = image
-    article.lead_image = lead
-    article.save(update_fields=["lead_image"])
-
-
-def _save_bylines(article, repaired):
-    article.bylines.all().delete()
-    people = [p for credit in repaired.credits for p in credit.people]
-    people += [p for ref in repaired.images for credit in ref.credits if credit.kind == "photo" for p in credit.people]
-    seen = set()
-    for person in people:
-        author = _person(person.name)
-        role = person.role if person.role in ArticleAuthor.Role.values else ArticleAuthor.Role.WRITER
-        if (author.pk, role) in seen:
-            continue
-        seen.add((author.pk, role))
-        ArticleAuthor.objects.create(article=article, author=author, role=role, order=len(seen))
-
-
-def _save_data_sources(article, repaired):
-    credits = [c for c in repaired.credits if c.kind == "data_source"]
-    credits += [c for ref in repaired.images for c in ref.credits if c.kind == "data_source"]
-    names = dict.fromkeys(name for credit in credits for name in credit.organizations)
-    article.data_sources.set([_source_named(name, Source.Kind.DATA) for name in names])
-
-
-def _detect_regions(text, title):
-    names = {}
-    regions = {r.pk: r for r in Region.objects.exclude(kind=Region.Kind.COUNTRY)}
-    for region in regions.values():
-        for name in region.match_names():
-            names.setdefault(name, region.pk)
-    matcher = build_matcher(names)
-    counts = count_mentions(text, matcher, names)
-    in_title = count_mentions(title, matcher, names)
-    chosen = [
-        pk for pk, n in counts.most_common()
-        if pk in in_title or n >= 2 or regions[pk].kind == Region.Kind.AREA or len(counts) == 1
-    ]
-    return [regions[pk] for pk in chosen]
-
-
-def _credit_state(article):
-    bylines = list(article.bylines.order_by("order", "pk").values_list("author__name", "role"))
-    return bylines, sorted(article.data_sources.values_list("name", flat=True)), article.publisher_id
-
-
-def reextract_credits(article) -> bool:
-    """Run credit extraction again on the article's verbatim source file.
-
-    Rebuilds bylines and data sources, and fills the publisher when one is found. Returns
-    True when anything changed. Articles without a source file (written in the admin) are
-    left alone. Callers record a revision, so an editor's hand-made bylines can be restored.
-    """
-    if not article.raw_source:
-        return False
-    source = read_source_file(article.raw_source.encode("utf-8"), max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES * 2)
-    repaired = repair_body(source.body)
-    before = _credit_state(article)
-    with transaction.atomic():
-        _save_bylines(article, repaired)
-        _save_data_sources(article, repaired)
-        publisher = _find_publisher(repaired, article.original_url, article.syndicator)
-        if publisher is not None and publisher.pk != article.publisher_id:
-            article.publisher = publisher
-            article.save(update_fields=["publisher", "updated_at"])
-    return _credit_state(article) != before

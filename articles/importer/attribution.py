@@ -1,0 +1,165 @@
+"""Attribution: turn what the repair step found into rows: sources, bylines, images, regions.
+
+Used by the importer (``run.py``) for new files and by the "re-run credit extraction" admin
+action (``reextract_credits``) on an article's verbatim source.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+
+from articles.extraction.regions import build_matcher, count_mentions
+from articles.importer.frontmatter import read_source_file
+from articles.importer.syndicated import ImageRef, is_boilerplate_image, is_placeholder_image, repair_body
+from articles.models import ArticleAuthor, ArticleImage, Author, Image, Region, Source
+from articles.sanitize import clean_text
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def valid_url(url, notes, what, max_length=1000):
+    """``url`` if it can be stored in a URLField, else "" with a note saying why it was left out."""
+    if not url:
+        return ""
+    if len(url) > max_length:
+        notes.append(f"{what} left out: {len(url)} characters, over {max_length}")
+        return ""
+    try:
+        _url_validator(url)
+    except ValidationError:
+        notes.append(f"{what} left out: not a valid URL: {url[:100]}")
+        return ""
+    return url
+
+
+def source_named(name, kind):
+    """The Source called ``name`` (or with it as an alias); created with ``kind`` if new."""
+    name = clean_text(name).strip("《》 ")[:200]
+    if not name:
+        return None
+    found = Source.objects.filter(name=name).first()
+    if found is None:
+        found = next((s for s in Source.objects.exclude(aliases=[]) if name in s.aliases), None)
+    if found is None:
+        found = Source.objects.create(name=name, kind=kind)
+    return found
+
+
+def find_publisher(repaired, original_url, syndicator):
+    for credit in repaired.credits:
+        if credit.kind == "origin" and credit.organizations:
+            return source_named(credit.organizations[0], Source.Kind.PUBLISHER)
+    for credit in repaired.credits:
+        if credit.wire:
+            return source_named(credit.wire, Source.Kind.PUBLISHER)
+    by_domain = Source.objects.for_url(original_url)
+    if by_domain is not None and by_domain.kind == Source.Kind.PUBLISHER:
+        return by_domain
+    if syndicator is not None and syndicator.kind == Source.Kind.PUBLISHER:
+        return syndicator
+    return None
+
+
+def author_named(name):
+    author, _ = Author.objects.get_or_create(name=name)
+    return author
+
+
+def save_images(article, repaired, fields, notes):
+    article.gallery.all().delete()
+    lead_url = fields["headimg"] or fields["thumbnail"]
+    refs = [ref for ref in repaired.images if valid_url(ref.url, notes, "image")]
+    lead_url = valid_url(lead_url, notes, "lead image")
+    if lead_url and not is_boilerplate_image(lead_url) and lead_url not in {r.url for r in refs}:
+        refs.insert(0, ImageRef(url=lead_url))
+    lead = None
+    for order, ref in enumerate(refs):
+        image = Image.objects.filter(remote_url=ref.url).first() or Image(remote_url=ref.url)
+        image.width, image.height = ref.width or image.width, ref.height or image.height
+        image.caption = clean_text(ref.caption)
+        image.alt_text = clean_text(ref.caption)[:300]
+        image.is_placeholder = is_placeholder_image(ref.url)
+        credit_names, source_lines = [], []
+        for credit in ref.credits:
+            if credit.kind == "photo":
+                credit_names += [p.name for p in credit.people] + list(credit.organizations)
+                if credit.people:
+                    image.photographer = author_named(credit.people[0].name)
+            elif credit.kind == "data_source":
+                source_lines.append("、".join(credit.organizations))
+        if credit_names:
+            image.credit = ("、".join(credit_names) + " 摄")[:200] if image.photographer else "、".join(credit_names)[:200]
+        if source_lines:
+            image.data_source_line = "数据来源：" + "；".join(source_lines)
+        image.full_clean(exclude=["file"])
+        image.save()
+        ArticleImage.objects.create(article=article, image=image, order=order)
+        if ref.url == lead_url and not image.is_placeholder:
+            lead = image
+    article.lead_image = lead
+    article.save(update_fields=["lead_image"])
+
+
+def save_bylines(article, repaired):
+    article.bylines.all().delete()
+    people = [p for credit in repaired.credits for p in credit.people]
+    people += [p for ref in repaired.images for credit in ref.credits if credit.kind == "photo" for p in credit.people]
+    seen = set()
+    for person in people:
+        author = author_named(person.name)
+        role = person.role if person.role in ArticleAuthor.Role.values else ArticleAuthor.Role.WRITER
+        if (author.pk, role) in seen:
+            continue
+        seen.add((author.pk, role))
+        ArticleAuthor.objects.create(article=article, author=author, role=role, order=len(seen))
+
+
+def save_data_sources(article, repaired):
+    credits = [c for c in repaired.credits if c.kind == "data_source"]
+    credits += [c for ref in repaired.images for c in ref.credits if c.kind == "data_source"]
+    names = dict.fromkeys(name for credit in credits for name in credit.organizations)
+    article.data_sources.set([source_named(name, Source.Kind.DATA) for name in names])
+
+
+def detect_regions(text, title):
+    names = {}
+    regions = {r.pk: r for r in Region.objects.exclude(kind=Region.Kind.COUNTRY)}
+    for region in regions.values():
+        for name in region.match_names():
+            names.setdefault(name, region.pk)
+    matcher = build_matcher(names)
+    counts = count_mentions(text, matcher, names)
+    in_title = count_mentions(title, matcher, names)
+    chosen = [
+        pk for pk, n in counts.most_common()
+        if pk in in_title or n >= 2 or regions[pk].kind == Region.Kind.AREA or len(counts) == 1
+    ]
+    return [regions[pk] for pk in chosen]
+
+
+def _credit_state(article):
+    bylines = list(article.bylines.order_by("order", "pk").values_list("author__name", "role"))
+    return bylines, sorted(article.data_sources.values_list("name", flat=True)), article.publisher_id
+
+
+def reextract_credits(article) -> bool:
+    """Run credit extraction again on the article's verbatim source file.
+
+    Rebuilds bylines and data sources, and fills the publisher when one is found. Returns
+    True when anything changed. Articles without a source file (written in the admin) are
+    left alone. Callers record a revision, so an editor's hand-made bylines can be restored.
+    """
+    if not article.raw_source:
+        return False
+    source = read_source_file(article.raw_source.encode("utf-8"), max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES * 2)
+    repaired = repair_body(source.body)
+    before = _credit_state(article)
+    with transaction.atomic():
+        save_bylines(article, repaired)
+        save_data_sources(article, repaired)
+        publisher = find_publisher(repaired, article.original_url, article.syndicator)
+        if publisher is not None and publisher.pk != article.publisher_id:
+            article.publisher = publisher
+            article.save(update_fields=["publisher", "updated_at"])
+    return _credit_state(article) != before
