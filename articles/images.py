@@ -8,8 +8,8 @@ It owns these steps, each refusing bad input with ``ImageRejected`` (a readable 
 - ``fetch_image``: run both for an ``Image`` row, store the file through Django storage and record the
   outcome in ``fetch_status``/``fetch_error``; a bad or unreachable picture never raises;
 - ``read_uploaded_image`` / ``store_uploaded_image``: the same checks for a file an editor uploads;
-- ``make_renditions``: the WEBP sizes pages show, written when a file is stored (upload or download),
-  never when a page is first viewed.
+- ``make_renditions``: the sizes pages show, each in WEBP with a JPEG fallback, written through Django's
+  storage API when a file is stored (upload or download), never when a page is first viewed.
 
 Placing images in an article's gallery is ``articles.gallery``'s job.
 """
@@ -38,7 +38,11 @@ ALLOWED_SCHEMES = ("http", "https")
 FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 CHUNK = 64 * 1024
 RENDITION_WIDTHS = (320, 640, 1280)
-RENDITION_QUALITY = 80
+RENDITION_QUALITY = 80  # WEBP
+RENDITION_JPEG_QUALITY = 82
+# (format recorded in ``Image.renditions``, file extension): the modern format first, then the fallback.
+RENDITION_FORMATS = (("webp", "webp"), ("jpeg", "jpg"))
+JPEG_BACKGROUND = (255, 255, 255)  # JPEG has no alpha: transparent areas become white, not black
 
 
 class ImageRejected(Exception):
@@ -253,11 +257,14 @@ def rendition_widths(width: int) -> list[int]:
 
 
 def make_renditions(image: Image) -> list[dict]:
-    """Write WEBP copies of ``image.file`` at ``rendition_widths()`` and record them in ``image.renditions``.
+    """Write WEBP and JPEG copies of ``image.file`` at ``rendition_widths()``; record them in ``image.renditions``.
 
-    Old rendition files are deleted first; only the ``renditions`` column is saved. Animated pictures
-    use their first frame. Returns the new list of ``{"width", "height", "format", "file"}``; raises
-    ImageRejected if the stored file cannot be decoded within the pixel budget.
+    Every width gets a WEBP (quality 80, alpha kept) and a JPEG fallback (quality 82, progressive, RGB with
+    transparency flattened onto white), in that order. Files go through ``default_storage`` only (no
+    filesystem paths), so an S3-compatible storage works too. Old rendition files are deleted first; only
+    the ``renditions`` column is saved. Animated pictures use their first frame. Returns the new list of
+    ``{"width", "height", "format", "file"}`` (format ``"webp"`` or ``"jpeg"``); raises ImageRejected if the
+    stored file cannot be decoded within the pixel budget.
     """
     picture = _decode_first_frame(image.file) if image.file else None
     for old in image.renditions or []:
@@ -270,13 +277,28 @@ def make_renditions(image: Image) -> list[dict]:
         for width in rendition_widths(picture.width):
             height = max(1, round(picture.height * width / picture.width))
             resized = picture if width == picture.width else picture.resize((width, height), PILImage.Resampling.LANCZOS)
-            out = io.BytesIO()
-            resized.save(out, format="WEBP", quality=RENDITION_QUALITY)
-            name = default_storage.save(f"{folder}/{stem}_{width}.webp", ContentFile(out.getvalue()))
-            renditions.append({"width": width, "height": height, "format": "webp", "file": name})
+            for fmt, extension in RENDITION_FORMATS:
+                name = default_storage.save(f"{folder}/{stem}_{width}.{extension}", ContentFile(_encode(resized, fmt)))
+                renditions.append({"width": width, "height": height, "format": fmt, "file": name})
     image.renditions = renditions
     image.save(update_fields=["renditions"])
     return renditions
+
+
+def _encode(picture: PILImage.Image, fmt: str) -> bytes:
+    """One rendition's bytes: ``fmt`` is ``"webp"`` or ``"jpeg"`` (see RENDITION_FORMATS)."""
+    out = io.BytesIO()
+    if fmt == "webp":
+        picture.save(out, format="WEBP", quality=RENDITION_QUALITY)
+    else:
+        if picture.mode == "RGBA":
+            flat = PILImage.new("RGB", picture.size, JPEG_BACKGROUND)
+            flat.paste(picture, mask=picture.getchannel("A"))
+            picture = flat
+        elif picture.mode != "RGB":
+            picture = picture.convert("RGB")
+        picture.save(out, format="JPEG", quality=RENDITION_JPEG_QUALITY, progressive=True, optimize=True)
+    return out.getvalue()
 
 
 def _decode_first_frame(field_file) -> PILImage.Image:

@@ -11,11 +11,17 @@ Why each step:
 - ``strip_comments=True``: syndicated comments hold complete markup
   (``<!--article_adlist[<p>…</p>]-->``) that must never come back to life.
 - Only http(s) and mailto links survive; ``javascript:``, ``data:`` and friends are dropped.
+- Every ``<img>`` gets ``loading="lazy"``, ``decoding="async"`` and ``referrerpolicy="no-referrer"``
+  (body images are the imported remote URLs, and Chinese image hosts refuse foreign referrers). bleach
+  keeps these three attributes only with exactly these values (``IMG_FIXED_ATTRIBUTES``), and a filter
+  run right after it adds them where missing, keeping the attributes in alphabetical order (the order
+  BeautifulSoup writes them in), so cleaning stays idempotent. This happens on save, never on a page view.
 """
 
 import re
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bs4 import BeautifulSoup, Comment
 
 ALLOWED_TAGS = frozenset(
@@ -27,9 +33,19 @@ ALLOWED_TAGS = frozenset(
         "strong", "em", "b", "i", "sub", "sup", "small",
     }
 )
+# Attributes every body <img> carries, with the only value each may have.
+IMG_FIXED_ATTRIBUTES = {"loading": "lazy", "decoding": "async", "referrerpolicy": "no-referrer"}
+IMG_ATTRIBUTES = frozenset({"src", "alt", "width", "height"})
+
+
+def _img_attribute_allowed(tag: str, name: str, value: str) -> bool:
+    """bleach's attribute filter for <img>: the plain attributes, and the fixed ones with their fixed value only."""
+    return name in IMG_ATTRIBUTES or IMG_FIXED_ATTRIBUTES.get(name, None) == value
+
+
 ALLOWED_ATTRIBUTES = {
     "a": ["href", "title"],
-    "img": ["src", "alt", "width", "height"],
+    "img": _img_attribute_allowed,
     "th": ["colspan", "rowspan"],
     "td": ["colspan", "rowspan"],
 }
@@ -41,12 +57,26 @@ DROP_WITH_CONTENT = (
     "applet", "svg", "math", "title", "textarea", "select", "xmp", "noembed", "noframes", "head",
 )
 
+
+class _ImgDefaults(Filter):
+    """After sanitizing: give every <img> the IMG_FIXED_ATTRIBUTES, attributes in alphabetical order."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "img":
+                attrs = dict(token["data"])
+                attrs.update({(None, name): value for name, value in IMG_FIXED_ATTRIBUTES.items()})
+                token["data"] = dict(sorted(attrs.items(), key=lambda item: (item[0][1], item[0][0] or "")))
+            yield token
+
+
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=ALLOWED_ATTRIBUTES,
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
+    filters=[_ImgDefaults],
 )
 
 _TAG_RE = re.compile(r"<(?:[a-zA-Z!/?][^<>]*)>")

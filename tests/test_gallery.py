@@ -64,17 +64,21 @@ def test_store_uploaded_image_is_upright_without_gps_and_has_renditions():
     with image.file.open("rb") as fh, PILImage.open(fh) as stored:
         exif = stored.getexif()
         assert stored.size == (700, 1400) and ORIENTATION not in exif and not exif.get_ifd(GPS_IFD)
-    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(320, 640, "webp"), (640, 1280, "webp")]
+    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [
+        (320, 640, "webp"), (320, 640, "jpeg"), (640, 1280, "webp"), (640, 1280, "jpeg"),
+    ]
     for rendition in image.renditions:
-        assert rendition["file"].startswith("renditions/") and rendition["file"].endswith(f"_{rendition['width']}.webp")
+        extension = {"webp": "webp", "jpeg": "jpg"}[rendition["format"]]
+        assert rendition["file"].startswith("renditions/") and rendition["file"].endswith(f"_{rendition['width']}.{extension}")
         decoded = open_rendition(rendition)
-        assert decoded.format == "WEBP" and decoded.size == (rendition["width"], rendition["height"])
+        assert decoded.format == rendition["format"].upper() and decoded.size == (rendition["width"], rendition["height"])
+        assert "exif" not in decoded.info and len(decoded.getexif()) == 0
 
 
 def test_small_upload_gets_one_rendition_at_its_own_size():
     image = store_uploaded_image(upload("photo.jpg", JPEG_EXIF))
-    assert [(r["width"], r["height"]) for r in image.renditions] == [(20, 40)]
-    assert open_rendition(image.renditions[0]).size == (20, 40)
+    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(20, 40, "webp"), (20, 40, "jpeg")]
+    assert [open_rendition(r).size for r in image.renditions] == [(20, 40), (20, 40)]
 
 
 def test_text_file_is_refused_with_its_name():
@@ -112,9 +116,9 @@ def test_rendition_widths_never_upscale(width, expected):
 def test_make_renditions_never_upscales_a_narrow_image():
     image = store_uploaded_image(png(size=(200, 100)))
     assert make_renditions(image) == image.renditions
-    assert [(r["width"], r["height"]) for r in image.renditions] == [(200, 100)]
+    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(200, 100, "webp"), (200, 100, "jpeg")]
     image.refresh_from_db()
-    assert [(r["width"], r["height"]) for r in image.renditions] == [(200, 100)]
+    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(200, 100, "webp"), (200, 100, "jpeg")]
 
 
 def test_make_renditions_replaces_old_files():
@@ -122,9 +126,11 @@ def test_make_renditions_replaces_old_files():
     old = default_storage.save("renditions/zz/old_999.webp", io.BytesIO(b"stale"))
     image.renditions = [*image.renditions, {"width": 999, "height": 1, "format": "webp", "file": old}]
     renditions = make_renditions(image)
-    assert [r["width"] for r in renditions] == [320, 640]
+    assert [(r["width"], r["format"]) for r in renditions] == [(320, "webp"), (320, "jpeg"), (640, "webp"), (640, "jpeg")]
     assert not default_storage.exists(old)
     assert all(default_storage.exists(r["file"]) for r in renditions)
+    folder = renditions[0]["file"].rsplit("/", 1)[0]
+    assert sorted(stored_names(folder)) == sorted(r["file"].rsplit("/", 1)[1] for r in renditions)  # nothing stale
 
 
 def test_make_renditions_uses_the_first_frame_of_an_animated_gif():
@@ -133,14 +139,19 @@ def test_make_renditions_uses_the_first_frame_of_an_animated_gif():
     red.save(out, format="GIF", save_all=True, append_images=[blue], duration=100, loop=0)
     image = store_uploaded_image(upload("anim.gif", out.getvalue(), "image/gif"))
     assert image.file.name.endswith(".gif")
-    assert [(r["width"], r["height"]) for r in image.renditions] == [(320, 32)]
-    r, g, b = open_rendition(image.renditions[0]).convert("RGB").getpixel((160, 16))
-    assert r > 200 and b < 60
+    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(320, 32, "webp"), (320, 32, "jpeg")]
+    for rendition in image.renditions:
+        r, g, b = open_rendition(rendition).convert("RGB").getpixel((160, 16))
+        assert r > 200 and b < 60
 
 
 def test_make_renditions_keeps_transparency():
     image = store_uploaded_image(upload("logo.png", encode("PNG", size=(50, 50), mode="RGBA"), "image/png"))
-    assert open_rendition(image.renditions[0]).mode == "RGBA"
+    webp, jpeg = image.renditions
+    assert open_rendition(webp).mode == "RGBA" and open_rendition(webp).getpixel((25, 25))[3] == 0
+    # JPEG has no alpha: the fully transparent picture is flattened onto white, not black.
+    assert (webp["format"], jpeg["format"]) == ("webp", "jpeg") and open_rendition(jpeg).mode == "RGB"
+    assert min(open_rendition(jpeg).getpixel((25, 25))) > 240
 
 
 def test_make_renditions_respects_the_pixel_budget(settings):
@@ -154,8 +165,9 @@ def test_fetch_image_makes_renditions(server):  # noqa: F811
     image = Image.objects.create(remote_url=f"{server}/photo.jpg")
     assert fetch_image(image) is True
     image.refresh_from_db()
-    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(20, 40, "webp")]
-    assert open_rendition(image.renditions[0]).size == (20, 40)
+    assert [(r["width"], r["height"], r["format"]) for r in image.renditions] == [(20, 40, "webp"), (20, 40, "jpeg")]
+    decoded = [open_rendition(r) for r in image.renditions]
+    assert [(d.format, d.size) for d in decoded] == [("WEBP", (20, 40)), ("JPEG", (20, 40))]
 
 
 # --- articles.gallery ---------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import pytest
 from articles.sanitize import clean_body_html, clean_text, html_to_text
 
 ROOT = Path(__file__).resolve().parent.parent
+# What every body <img> carries after cleaning (alphabetical, like all attributes).
+IMG_DEFAULTS = 'decoding="async" loading="lazy" referrerpolicy="no-referrer"'
 
 
 @pytest.mark.parametrize(
@@ -20,8 +22,23 @@ ROOT = Path(__file__).resolve().parent.parent
         ("<!--article_adlist[<p>广告</p>]article_adlist--><p>正文</p>", "<p>正文</p>"),
         ('<a href="javascript:alert(1)">链接</a>', "<a>链接</a>"),
         ('<a href="https://www.news.cn/a.htm" target="_blank">新华网</a>', '<a href="https://www.news.cn/a.htm">新华网</a>'),
-        ('<img src="https://a.cn/1.jpg" onerror="alert(1)" alt="图">', '<img alt="图" src="https://a.cn/1.jpg">'),
-        ('<img src="data:image/png;base64,xx">', "<img>"),
+        (
+            '<img src="https://a.cn/1.jpg" onerror="alert(1)" alt="图">',
+            f'<img alt="图" {IMG_DEFAULTS} src="https://a.cn/1.jpg">',
+        ),
+        ('<img src="data:image/png;base64,xx">', f"<img {IMG_DEFAULTS}>"),
+        (
+            '<img src="https://a.cn/1.jpg" loading="eager" decoding="sync" referrerpolicy="unsafe-url" width="520">',
+            f'<img {IMG_DEFAULTS} src="https://a.cn/1.jpg" width="520">',
+        ),
+        (
+            '<img src="https://a.cn/1.jpg" loading="lazy" decoding="async" referrerpolicy="no-referrer" fetchpriority="high">',
+            f'<img {IMG_DEFAULTS} src="https://a.cn/1.jpg">',
+        ),
+        (
+            "<figure><IMG SRC='https://a.cn/1.jpg' Loading='javascript:x'><figcaption>图说</figcaption></figure>",
+            f'<figure><img {IMG_DEFAULTS} src="https://a.cn/1.jpg"><figcaption>图说</figcaption></figure>',
+        ),
         ("<div><span>文字</span></div>", "文字"),
         ('<iframe src="https://evil.example"></iframe><p>后文</p>', "<p>后文</p>"),
         ("<svg><script>alert(1)</script></svg><p>后文</p>", "<p>后文</p>"),
@@ -40,12 +57,29 @@ def test_clean_body_html(dirty, clean):
         "<p>正文</p><figure><img src='https://a.cn/1.jpg' alt='a'><figcaption>图说</figcaption></figure>",
         "<p title='\"><img src=x onerror=alert(1)>'>x</p>",
         "<ul><li>一</li><li>二</li></ul>",
+        '<p><img alt="a&quot;b" width="3" src="https://a.cn/1.jpg" loading="eager" decoding="sync"></p>',
+        '<p><img src="https://a.cn/1.jpg" referrerpolicy="no-referrer" loading="lazy" decoding="async"></p>',
+        "<img src=x><img src=y alt='&lt;script&gt;'><br><table><tr><td><img src=z></td></tr></table>",
+        "<a href='https://a.cn/'><img src='https://a.cn/1.jpg' onload='x()'></a>",
     ],
 )
 def test_cleaning_is_idempotent(html):
     once = clean_body_html(html)
     assert clean_body_html(once) == once
-    assert "onerror" not in once
+    assert clean_body_html(clean_body_html(once)) == once
+    assert "onerror" not in once and "onload" not in once
+
+
+def test_every_body_img_gets_lazy_async_no_referrer_once():
+    html = clean_body_html(
+        '<p>一</p><img src="https://a.cn/1.jpg"><figure><img src="https://a.cn/2.jpg" alt="图" loading="eager">'
+        "<figcaption>图说</figcaption></figure><p><a href='https://a.cn'><img src='https://a.cn/3.jpg'></a></p>"
+    )
+    assert html.count("<img ") == 3
+    for name, value in (("loading", "lazy"), ("decoding", "async"), ("referrerpolicy", "no-referrer")):
+        assert html.count(f'{name}="{value}"') == 3 and html.count(f"{name}=") == 3
+    assert "eager" not in html
+    assert clean_body_html('<p loading="lazy" referrerpolicy="no-referrer">x</p>') == "<p>x</p>"  # img only
 
 
 def test_html_to_text_keeps_blocks_on_their_own_lines():

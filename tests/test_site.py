@@ -25,7 +25,7 @@ def test_home_lists_only_published_articles(client):
     make_article(title="定时文章", published_at=timezone.now() + timezone.timedelta(days=1))
     response = client.get("/")
     assert response.status_code == 200
-    assert list(response.context["object_list"]) == [visible]
+    assert response.context["lead_article"] == visible and response.context["articles"] == []
     assert "草稿文章" not in response.content.decode() and "定时文章" not in response.content.decode()
 
 

@@ -104,7 +104,8 @@ def test_placeholder_and_boilerplate_images(url, placeholder, boilerplate):
 BODY_CASES = [
     pytest.param(
         f"<div><p></p>{img_box()}在成都西郊一个典型的传统纯农业社区，农民在种植水稻<p></p><p>正文。</p></div>",
-        f'<figure><img alt="在成都西郊一个典型的传统纯农业社区，农民在种植水稻" height="659" src="{ZK_IMG}" width="520">'
+        f'<figure><img alt="在成都西郊一个典型的传统纯农业社区，农民在种植水稻" decoding="async" height="659" loading="lazy" '
+        f'referrerpolicy="no-referrer" src="{ZK_IMG}" width="520">'
         "<figcaption>在成都西郊一个典型的传统纯农业社区，农民在种植水稻</figcaption></figure>\n<p>正文。</p>",
         id="lazy-image-box-with-bare-caption",
     ),
@@ -188,8 +189,10 @@ def test_repair_body_html(html, expected):
 
 def test_repaired_figure_has_no_scraper_attributes():
     _, clean = repaired(f"<div><p></p>{img_box()}图说<p></p></div>")
-    for leftover in ("class=", "id=", "onclick", "data-", "referrerpolicy", "cors.zfour"):
+    for leftover in ("class=", "id=", "onclick", "data-", "cors.zfour"):
         assert leftover not in clean
+    # The sanitizer's own fixed value (articles.sanitize.IMG_FIXED_ATTRIBUTES), not the scraper's attribute.
+    assert clean.count("referrerpolicy=") == clean.count('referrerpolicy="no-referrer"') == 1
 
 
 # --- repair_body: credits moved out of the body -----------------------------------------------------

@@ -3,6 +3,7 @@
 import re
 
 from django.db import models
+from django.urls import reverse
 
 from articles.slugs import unique_slug
 
@@ -35,3 +36,6 @@ class Author(models.Model):
         if not self.slug:
             self.slug = unique_slug(Author, self.name, exclude_pk=self.pk, fallback="author")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:author", kwargs={"slug": self.slug})

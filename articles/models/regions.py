@@ -1,6 +1,7 @@
 """Region: a node in China's administrative hierarchy, or a named multi-region area."""
 
 from django.db import models
+from django.urls import reverse
 
 from articles.slugs import unique_slug
 
@@ -12,6 +13,17 @@ class RegionQuerySet(models.QuerySet):
         while frontier:
             frontier = list(self.model.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
             ids.update(frontier)
+        return self.filter(pk__in=ids)
+
+    def in_scope_of(self, region):
+        """The regions whose articles count for ``region``: itself and those below it, and for
+        an area (成渝地区双城经济圈) also its member regions and those below them.
+
+        One rule for the region page, the region feed and the sitemap.
+        """
+        ids = set(self.with_descendants(region).values_list("pk", flat=True))
+        for member in region.members.all():
+            ids.update(self.with_descendants(member).values_list("pk", flat=True))
         return self.filter(pk__in=ids)
 
 
@@ -53,6 +65,9 @@ class Region(models.Model):
         if not self.slug:
             self.slug = unique_slug(Region, self.short_name or self.name, exclude_pk=self.pk)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:region", kwargs={"slug": self.slug})
 
     def match_names(self):
         """Names that identify this region in running text (two characters or more)."""

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.db import models
+from django.urls import reverse
 
 from articles.slugs import unique_slug
 
@@ -55,3 +56,6 @@ class Source(models.Model):
         if not self.slug:
             self.slug = unique_slug(Source, self.name, exclude_pk=self.pk, fallback="source")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:source", kwargs={"slug": self.slug})
