@@ -80,14 +80,25 @@ def live_site(playwright, live_server, django_db_serialized_rollback):
     return live_server.url
 
 
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test starts with empty caches: a page cached by an earlier test (whose rows and MEDIA_ROOT are
+    gone) must not be served to this one."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
 @pytest.fixture
 def new_page(browser, live_site):
     """Makes pages in fresh contexts (own cookies: one per user); each records what it blocked and any JS errors."""
     contexts = []
     allowed = urlsplit(live_site).netloc
 
-    def make():
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    def make(**context_options):
+        """``context_options`` go to ``browser.new_context()`` (e.g. a phone's viewport, is_mobile, has_touch)."""
+        context = browser.new_context(**{"locale": "zh-CN", "viewport": {"width": 1280, "height": 900}, **context_options})
         context.set_default_timeout(15_000)
         context.set_default_navigation_timeout(30_000)
         blocked, errors = [], []
