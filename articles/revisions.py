@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from articles import workflow
+from articles.cache import bump_generation
 from articles.export import serialize_article
 from articles.importer.ndjson import restore_article
 from articles.models import Article, ArticleAuthor, ArticleImage, ArticleRevision, StatisticFigure
@@ -75,6 +76,7 @@ def restore_revision(revision: ArticleRevision, *, user=None) -> ArticleRevision
         # A restore is an edit: forms opened before it are stale (see Article.version).
         changes = {"version": F("version") + 1} | ({"updated_by": user} if user is not None else {})
         Article.objects.filter(pk=article.pk).update(**changes)
+        bump_generation()  # update() sends no signals: tell the page cache
         return record_revision(article, user=user, message=f"恢复自版本 #{revision.number}")
 
 

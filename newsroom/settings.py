@@ -8,6 +8,7 @@ with DEBUG off. Variables (see README "Configuration" and .env.example):
 - ``DATABASE_URL``: e.g. ``postgres://postgres@127.0.0.1:5432/newsroom``; default SQLite.
 - ``ALLOWED_HOSTS``: comma-separated; defaults to localhost names.
 - ``MEDIA_ROOT``: where uploads and downloaded images go; default ``media/``.
+- ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0`` caches pages in Redis; default local memory.
 """
 
 import os
@@ -126,6 +127,23 @@ NEWSROOM_MAX_SOURCE_BYTES = int(os.environ.get("NEWSROOM_MAX_SOURCE_BYTES", 2 * 
 NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", 15 * 1024 * 1024))
 NEWSROOM_IMAGE_TIMEOUT = float(os.environ.get("NEWSROOM_IMAGE_TIMEOUT", 10))
 NEWSROOM_IMAGE_MAX_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", 40_000_000))
+
+# Django's cache: anonymous pages (articles/cache.py). Local memory belongs to one process: with
+# several workers, set REDIS_URL so that a change retires every worker's pages at once.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs must not hang the site: give up quickly and render from the database.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsroom"}}
+# How long a cached page may be served (seconds); a scheduled article's time shortens it.
+NEWSROOM_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", 300))
 
 # Signed preview links for unpublished articles stay valid this long (seconds).
 NEWSROOM_PREVIEW_MAX_AGE = int(os.environ.get("NEWSROOM_PREVIEW_MAX_AGE", 2 * 24 * 3600))
