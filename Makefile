@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= newsroom-demo
 
-.PHONY: run test venv install install-dev migrate demo serve lint clean
+.PHONY: run test venv install install-dev migrate demo serve lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: install-dev
 	DEBUG=1 $(PY) manage.py check --fail-level WARNING
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+# Throughput of the article and list pages against a trivial view, in-process and under
+# gunicorn, on a separate database (bench/settings.py); numbers in README "Performance".
+bench: install
+	DEBUG=0 DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
