@@ -6,9 +6,15 @@ the verbatim source file, import provenance) so that ``import_articles`` can res
 article exactly from ``export_articles`` output.
 """
 
-from articles.models import Article
+import json
+
+from django.core.files.storage import default_storage
+
+from articles.models import Article, StatisticFigure
 
 EXPORT_SCHEMA_VERSION = "1.0"
+# Articles fetched per round of queries when streaming a whole export (NDJSON).
+EXPORT_CHUNK_SIZE = 200
 
 
 def _iso(value):
@@ -31,21 +37,36 @@ def serialize_region(region):
     return {"name": region.name, "slug": region.slug, "code": region.code or None, "kind": region.kind}
 
 
-def serialize_image(image, base_url=""):
+def serialize_rendition(rendition, base_url=""):
     return {
+        "url": _absolute(default_storage.url(rendition["file"]), base_url),
+        "width": rendition.get("width"),
+        "format": rendition.get("format", "webp"),
+    }
+
+
+def serialize_image(image, base_url="", *, full=False):
+    document = {
         "url": _absolute(image.url, base_url) or None,
-        "remote_url": image.remote_url or None,
-        "file": image.file.name or None,
         "width": image.width,
         "height": image.height,
         "alt": image.alt_text,
         "caption": image.caption,
         "credit": image.credit,
-        "photographer": image.photographer.name if image.photographer else None,
-        "data_source_line": image.data_source_line,
-        "fetch_status": image.fetch_status,
-        "is_placeholder": image.is_placeholder,
+        "renditions": [serialize_rendition(r, base_url) for r in image.renditions or [] if r.get("file")],
     }
+    if full:
+        document.update(
+            {
+                "remote_url": image.remote_url or None,
+                "file": image.file.name or None,
+                "photographer": image.photographer.name if image.photographer else None,
+                "data_source_line": image.data_source_line,
+                "fetch_status": image.fetch_status,
+                "is_placeholder": image.is_placeholder,
+            }
+        )
+    return document
 
 
 def serialize_figure(figure, base_url=""):
@@ -94,9 +115,13 @@ def serialize_article(article: Article, *, base_url: str = "", full: bool = Fals
         "regions": [serialize_region(r) for r in sorted(article.regions.all(), key=lambda r: (r.code, r.name))],
         "tags": sorted(tag.name for tag in article.tags.all()),
         "categories": list(article.categories),
-        "lead_image": serialize_image(article.lead_image, base_url) if article.lead_image else None,
-        "images": [serialize_image(image, base_url) for image in gallery],
-        "figures": [serialize_figure(f, base_url) for f in article.figures.all()],
+        "lead_image": serialize_image(article.lead_image, base_url, full=full) if article.lead_image else None,
+        "images": [serialize_image(image, base_url, full=full) for image in gallery],
+        # Public documents carry verified figures only; the full copy keeps candidates and rejections.
+        "figures": [
+            serialize_figure(f, base_url) for f in article.figures.all()
+            if full or f.status == StatisticFigure.Status.VERIFIED
+        ],
     }
     if full:
         document.update(
@@ -116,3 +141,15 @@ def serialize_article(article: Article, *, base_url: str = "", full: bool = Fals
             }
         )
     return document
+
+
+def iter_export_lines(queryset, *, base_url: str = "", full: bool = False, chunk_size: int = EXPORT_CHUNK_SIZE):
+    """NDJSON lines (each ending in a newline) for ``queryset``'s articles, in primary-key order.
+
+    The one generator behind ``export_articles`` and ``GET /api/v1/export.ndjson``. Articles are
+    fetched ``chunk_size`` at a time with ``for_export()``'s prefetches (Django 5.2 prefetches per
+    chunk when ``iterator()`` is given a chunk size), so memory stays flat and the number of
+    queries grows with the number of chunks, not of articles.
+    """
+    for article in queryset.for_export().order_by("pk").iterator(chunk_size=chunk_size):
+        yield json.dumps(serialize_article(article, base_url=base_url, full=full), ensure_ascii=False) + "\n"

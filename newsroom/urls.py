@@ -14,6 +14,7 @@ urlpatterns = [
     path("sitemap.xml", cache_public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("articles.api.urls")),
     path("", include("articles.urls")),
 ]
 

@@ -1,4 +1,9 @@
-"""Restore articles from ``export_articles`` NDJSON (one full document per line).
+"""Restore articles from ``export_articles`` NDJSON (one document per line).
+
+Full documents (``export_articles``, with ``schema_version``) restore everything. Public
+documents (``export_articles --public`` or ``GET /api/v1/export.ndjson``, no ``schema_version``)
+restore every public field: the article becomes published, its body is the sanitized
+``body_html``, and images are recorded by their public URL.
 
 Each line is its own transaction. An article is matched by ``source_key``, else by slug,
 and updated in place; everything in the document is restored (database ids are not: a
@@ -74,6 +79,8 @@ def _author(name):
 
 def _image(data):
     image = None
+    if "remote_url" not in data and "file" not in data:  # a public document: the image by its URL
+        data = {**data, "remote_url": data.get("url")}
     if data.get("remote_url"):
         image = Image.objects.filter(remote_url=data["remote_url"]).first()
     elif data.get("file"):
@@ -94,6 +101,13 @@ def _image(data):
     return image
 
 
+def _from_public(document):
+    """A public document as the full one restore_article reads: published, body from body_html."""
+    if "status" in document or not document.get("slug") or not document.get("title"):
+        raise ImportFileError("schema_version missing and not a public document: export with `export_articles`")
+    return {**document, "status": Article.Status.PUBLISHED, "body": document.get("body_html") or ""}
+
+
 def restore_article(document, *, article=None, restore_timestamps=True):
     """Create or update one article from a full export document. Returns (status, slug).
 
@@ -102,10 +116,13 @@ def restore_article(document, *, article=None, restore_timestamps=True):
     kept. ``restore_timestamps=False`` leaves created_at alone and updated_at at "now", as
     for any other edit; an import restores both from the document.
     """
-    version = str(document.get("schema_version") or "")
-    if version.split(".")[0] != EXPORT_SCHEMA_VERSION.split(".")[0]:
-        raise ImportFileError(f"schema_version {version or 'missing'} is not {EXPORT_SCHEMA_VERSION}: "
-                              "export with `export_articles` (full documents)")
+    if "schema_version" in document:
+        version = str(document.get("schema_version") or "")
+        if version.split(".")[0] != EXPORT_SCHEMA_VERSION.split(".")[0]:
+            raise ImportFileError(f"schema_version {version or 'missing'} is not {EXPORT_SCHEMA_VERSION}: "
+                                  "export with `export_articles`")
+    else:
+        document = _from_public(document)
     key = document.get("source_key")
     if article is None:
         article = (Article.objects.filter(source_key=key).first() if key else None) or Article.objects.filter(

@@ -1,0 +1,164 @@
+"""``GET /api/v1/figures/``: every verified statistic figure of a published article, with provenance.
+
+Rows are ``serialize_figure`` documents (the same shape as an article's ``figures``), ordered by
+figure id ascending. Filters:
+
+* ``region``: a region slug; the region, the regions below it and, for an area, its members
+  (``Region.objects.in_scope_of``). Unknown slug: 400.
+* ``indicator``: exact match on the indicator name (e.g. ``地区生产总值``).
+* ``source``: a data source slug. Unknown slug: 400.
+* ``period``: exact match (``2021``, ``2021Q1``...).
+
+JSON is paginated: ``limit`` (default 100, 1..1000) and an opaque signed ``cursor`` taken from
+``next``. ``?format=csv`` streams all matching rows (no pagination) as UTF-8 CSV with a BOM.
+"""
+
+import csv
+
+from django.core import signing
+from django.http import JsonResponse, StreamingHttpResponse
+from django.utils.http import urlencode
+
+from articles.api.articles import api_view
+from articles.export import EXPORT_SCHEMA_VERSION, serialize_figure
+from articles.models import Article, Region, Source, StatisticFigure
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+CSV_CHUNK = 2000
+_CURSOR_SALT = "articles.api.figures.cursor"
+
+CSV_COLUMNS = [
+    "article", "article_url", "indicator", "value", "value_end", "unit", "magnitude", "value_text",
+    "direction", "approximate", "period", "region", "region_slug", "region_code", "source", "source_slug",
+    "quote", "start_offset", "end_offset",
+]
+
+
+class BadParameter(Exception):
+    def __init__(self, parameter, message):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def error_response(parameter, message, status=400):
+    response = JsonResponse({"error": {"parameter": parameter, "message": message}}, status=status,
+                            json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _parse_limit(value):
+    if value is None:
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except ValueError:
+        raise BadParameter("limit", f"limit must be an integer from 1 to {MAX_LIMIT}") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadParameter("limit", f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return limit
+
+
+def _parse_cursor(value):
+    if value is None:
+        return None
+    try:
+        return int(signing.Signer(salt=_CURSOR_SALT).unsign(value))
+    except (signing.BadSignature, ValueError):
+        raise BadParameter("cursor", "cursor is invalid; use the next URL of a previous page") from None
+
+
+def _make_cursor(last_id):
+    return signing.Signer(salt=_CURSOR_SALT).sign(str(last_id))
+
+
+def figures_queryset(params):
+    """Verified figures of published articles matching the filters in ``params`` (a QueryDict)."""
+    figures = (
+        StatisticFigure.objects.filter(status=StatisticFigure.Status.VERIFIED, article__in=Article.objects.published())
+        .select_related("article", "region", "source")
+        .order_by("pk")
+    )
+    if slug := params.get("region"):
+        region = Region.objects.filter(slug=slug).first()
+        if region is None:
+            raise BadParameter("region", f"unknown region: {slug}")
+        figures = figures.filter(region__in=Region.objects.in_scope_of(region))
+    if slug := params.get("source"):
+        source = Source.objects.filter(slug=slug).first()
+        if source is None:
+            raise BadParameter("source", f"unknown source: {slug}")
+        figures = figures.filter(source=source)
+    if indicator := params.get("indicator"):
+        figures = figures.filter(indicator=indicator)
+    if period := params.get("period"):
+        figures = figures.filter(period=period)
+    return figures
+
+
+def flatten_figure(document):
+    """One CSV row (a list in ``CSV_COLUMNS`` order) from a ``serialize_figure`` document."""
+    region, source = document["region"] or {}, document["source"] or {}
+    flat = {
+        **document,
+        "approximate": "true" if document["approximate"] else "false",
+        "region": region.get("name"), "region_slug": region.get("slug"), "region_code": region.get("code"),
+        "source": source.get("name"), "source_slug": source.get("slug"),
+    }
+    return ["" if flat[column] is None else flat[column] for column in CSV_COLUMNS]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_stream(figures, base_url):
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
+    for figure in figures.iterator(chunk_size=CSV_CHUNK):
+        yield writer.writerow(flatten_figure(serialize_figure(figure, base_url)))
+
+
+@api_view
+def figures_view(request):
+    if request.method not in ("GET", "HEAD"):
+        return error_response("method", "only GET is allowed", status=405)
+    params = request.GET
+    output = params.get("format", "json")
+    try:
+        if output not in ("json", "csv"):
+            raise BadParameter("format", "format must be json or csv")
+        figures = figures_queryset(params)
+        if output == "json":
+            limit = _parse_limit(params.get("limit"))
+            after = _parse_cursor(params.get("cursor"))
+    except BadParameter as error:
+        return error_response(error.parameter, error.message)
+
+    base_url = request.build_absolute_uri("/")
+    if output == "csv":
+        response = StreamingHttpResponse(_csv_stream(figures, base_url), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="figures.csv"'
+    else:
+        if after is not None:
+            figures = figures.filter(pk__gt=after)
+        page = list(figures[: limit + 1])
+        next_url = None
+        if len(page) > limit:
+            page = page[:limit]
+            query = {key: value for key, value in params.items() if key != "cursor"}
+            query["cursor"] = _make_cursor(page[-1].pk)
+            next_url = request.build_absolute_uri(request.path) + "?" + urlencode(query)
+        response = JsonResponse(
+            {
+                "version": EXPORT_SCHEMA_VERSION,
+                "results": [serialize_figure(figure, base_url) for figure in page],
+                "next": next_url,
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
