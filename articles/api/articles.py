@@ -1,79 +1,20 @@
 """Article endpoints of the JSON API: list (filters, cursor pages), detail, and the NDJSON dump.
 
 Thin views: parameters come from ``params``, pages from ``cursor``, documents from
-``articles.export``. ``api_view`` adds what every response shares: JSON errors (400 naming the
+``articles.export``; ``api_view`` (``responses``) adds what every response shares: JSON errors (400 naming the
 parameter, 404, 405), CORS for GET, ``Cache-Control`` and a generation-based ``ETag`` /
 ``Last-Modified`` (``articles.cache``) with 304 answers.
 """
 
-import hashlib
-from functools import wraps
-
 from django.db.models import Q
 from django.http import Http404, JsonResponse, StreamingHttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
 
-from articles import cache as page_cache
 from articles.api import cursor as cursors
 from articles.api.params import BadParameter, get_object_by_slug, parse_limit, parse_moment
+from articles.api.responses import JSON_OPTIONS, api_view, base_url
 from articles.export import EXPORT_SCHEMA_VERSION, iter_export_lines, serialize_article
 from articles.models import Article, Region
 from articles.search import search_articles
-
-JSON_OPTIONS = {"ensure_ascii": False}
-
-
-def error_response(status: int, message: str, parameter: str | None = None) -> JsonResponse:
-    error = {"parameter": parameter, "message": message} if parameter else {"message": message}
-    return JsonResponse({"error": error}, status=status, json_dumps_params=JSON_OPTIONS)
-
-
-def api_view(view):
-    """JSON errors, CORS, Cache-Control, ETag/Last-Modified and 304s for a read-only API view."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            response = error_response(405, "method not allowed: the API is read-only")
-            response["Allow"] = "GET, HEAD"
-        else:
-            response = _conditional(view, request, *args, **kwargs)
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
-
-    return wrapped
-
-
-def _conditional(view, request, *args, **kwargs):
-    state = page_cache.content_state()
-    etag = last_modified = None
-    if state is not None:
-        digest = hashlib.sha256(f"api\n{state.generation!r}\n{request.build_absolute_uri()}".encode()).hexdigest()
-        etag, last_modified = f'"{digest[:32]}"', int(state.generation)
-        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        if response is not None:
-            return _cacheable(response, etag, last_modified, state)
-    try:
-        response = view(request, *args, **kwargs)
-    except BadParameter as error:
-        return error_response(400, error.message, error.name)
-    except Http404:
-        return error_response(404, "not found")
-    if response.status_code == 200 and etag:
-        _cacheable(response, etag, last_modified, state)
-    return response
-
-
-def _cacheable(response, etag, last_modified, state):
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=min(page_cache.BROWSER_MAX_AGE, page_cache.page_timeout(state)))
-    return response
-
-
-def base_url(request) -> str:
-    return request.build_absolute_uri("/")
 
 
 def filtered_articles(params):

@@ -19,7 +19,8 @@ from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.http import urlencode
 
-from articles.api.articles import api_view
+from articles.api.params import BadParameter, get_object_by_slug, parse_limit
+from articles.api.responses import JSON_OPTIONS, api_view, base_url
 from articles.export import EXPORT_SCHEMA_VERSION, serialize_figure
 from articles.models import Article, Region, Source, StatisticFigure
 
@@ -33,32 +34,6 @@ CSV_COLUMNS = [
     "direction", "approximate", "period", "region", "region_slug", "region_code", "source", "source_slug",
     "quote", "start_offset", "end_offset",
 ]
-
-
-class BadParameter(Exception):
-    def __init__(self, parameter, message):
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-
-
-def error_response(parameter, message, status=400):
-    response = JsonResponse({"error": {"parameter": parameter, "message": message}}, status=status,
-                            json_dumps_params={"ensure_ascii": False})
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def _parse_limit(value):
-    if value is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        raise BadParameter("limit", f"limit must be an integer from 1 to {MAX_LIMIT}") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadParameter("limit", f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return limit
 
 
 def _parse_cursor(value):
@@ -81,15 +56,9 @@ def figures_queryset(params):
         .select_related("article", "region", "source")
         .order_by("pk")
     )
-    if slug := params.get("region"):
-        region = Region.objects.filter(slug=slug).first()
-        if region is None:
-            raise BadParameter("region", f"unknown region: {slug}")
+    if region := get_object_by_slug("region", Region.objects.all(), params.get("region")):
         figures = figures.filter(region__in=Region.objects.in_scope_of(region))
-    if slug := params.get("source"):
-        source = Source.objects.filter(slug=slug).first()
-        if source is None:
-            raise BadParameter("source", f"unknown source: {slug}")
+    if source := get_object_by_slug("source", Source.objects.all(), params.get("source")):
         figures = figures.filter(source=source)
     if indicator := params.get("indicator"):
         figures = figures.filter(indicator=indicator)
@@ -124,23 +93,19 @@ def _csv_stream(figures, base_url):
 
 @api_view
 def figures_view(request):
-    if request.method not in ("GET", "HEAD"):
-        return error_response("method", "only GET is allowed", status=405)
+    """Verified figures as JSON pages or, with ``?format=csv``, every matching row as CSV."""
     params = request.GET
     output = params.get("format", "json")
-    try:
-        if output not in ("json", "csv"):
-            raise BadParameter("format", "format must be json or csv")
-        figures = figures_queryset(params)
-        if output == "json":
-            limit = _parse_limit(params.get("limit"))
-            after = _parse_cursor(params.get("cursor"))
-    except BadParameter as error:
-        return error_response(error.parameter, error.message)
+    if output not in ("json", "csv"):
+        raise BadParameter("format", "format must be json or csv")
+    figures = figures_queryset(params)
+    if output == "json":
+        limit = parse_limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+        after = _parse_cursor(params.get("cursor"))
 
-    base_url = request.build_absolute_uri("/")
+    site = base_url(request)
     if output == "csv":
-        response = StreamingHttpResponse(_csv_stream(figures, base_url), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(_csv_stream(figures, site), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="figures.csv"'
     else:
         if after is not None:
@@ -155,10 +120,9 @@ def figures_view(request):
         response = JsonResponse(
             {
                 "version": EXPORT_SCHEMA_VERSION,
-                "results": [serialize_figure(figure, base_url) for figure in page],
+                "results": [serialize_figure(figure, site) for figure in page],
                 "next": next_url,
             },
-            json_dumps_params={"ensure_ascii": False},
+            json_dumps_params=JSON_OPTIONS,
         )
-    response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -18,17 +18,14 @@ class BadParameter(Exception):
         self.message = message
 
 
-def parse_limit(value: str | None) -> int:
-    """Page size: 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
+def parse_limit(value: str | None, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    """Page size: 1 to ``maximum``, ``default`` when absent."""
     if value is None or value == "":
-        return DEFAULT_LIMIT
+        return default
     value = value.strip()
-    if not value.isascii() or not value.isdigit() or len(value) > 6:
-        raise BadParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    limit = int(value)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    return limit
+    if not value.isascii() or not value.isdigit() or len(value) > 6 or not 1 <= int(value) <= maximum:
+        raise BadParameter("limit", f"must be a whole number from 1 to {maximum}")
+    return int(value)
 
 
 def parse_moment(name: str, value: str | None) -> dt.datetime | None:
