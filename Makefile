@@ -49,7 +49,8 @@ test: install-dev
 	DEBUG=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # Throughput of the article and list pages against a trivial view, in-process and under
-# gunicorn, on a separate database (bench/settings.py); numbers in README "Performance".
+# gunicorn, on a separate database (bench/settings.py); then the JSON API list and NDJSON dump
+# of 10,000 generated articles on another (bench/api.py); numbers in README "Performance".
 bench: install
 	DEBUG=0 DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench.run $(BENCH_ARGS)
 

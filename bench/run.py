@@ -9,6 +9,9 @@
 3. Under gunicorn (sync workers on a free loopback port): a small threaded load generator
    (``--concurrency`` connections, kept alive when the server allows: gunicorn's sync workers
    close each one) drives each URL for ``--duration`` seconds after a warm-up.
+4. The API phase (``bench/api.py``, skipped with ``--skip-api``, alone with ``--only-api``): on
+   its own database, 10,000 generated articles; ``/api/v1/articles/?limit=50`` under gunicorn,
+   then the whole ``/api/v1/export.ndjson`` with the serving worker's peak memory growth.
 
 Every page's throughput is divided by the trivial view's in the same mode and the same run: the
 ratio is what the targets of issue 4 ("Speed") are about, and it is what stays comparable
@@ -20,7 +23,8 @@ a page cache, with it on and warm. Each cache mode runs in its own process (its 
 server, its own in-process worker), so the setting is read however that module reads it.
 
 This is a measurement, not a test: it exits 0 when a target is missed and says so in its
-summary line. It exits non-zero only when it cannot measure (a page does not answer 200).
+summary lines (one for the pages, one for the API). It exits non-zero only when it cannot
+measure (a page does not answer 200).
 """
 
 import argparse
@@ -208,8 +212,9 @@ def fetch(port, path, timeout=5.0):
 class Gunicorn:
     """gunicorn bench.wsgi with sync workers on a free loopback port, for one cache mode."""
 
-    def __init__(self, mode, workers):
+    def __init__(self, mode, workers, env=None):
         self.mode, self.workers, self.port = mode, workers, free_port()
+        self.env = env if env is not None else cache_env(mode)
         self.log = tempfile.NamedTemporaryFile(prefix="newsroom-bench-gunicorn-", suffix=".log", delete=False)
 
     def __enter__(self):
@@ -219,7 +224,7 @@ class Gunicorn:
             raise SystemExit("bench: gunicorn is not installed (make install)")
         command = [gunicorn, "bench.wsgi:application", "--workers", str(self.workers), "--worker-class", "sync",
                    "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--chdir", str(BASE_DIR)]
-        self.process = subprocess.Popen(command, cwd=BASE_DIR, env=cache_env(self.mode),
+        self.process = subprocess.Popen(command, cwd=BASE_DIR, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -421,6 +426,12 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="turns each URL's time is split into (default 5)")
     parser.add_argument("--concurrency", type=int, default=4, help="load generator connections (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--api-articles", type=int, default=10_000,
+                        help="published articles in the API phase's database (default 10000)")
+    parser.add_argument("--dump-runs", type=int, default=3, help="NDJSON dumps measured in the API phase (default 3)")
+    phases = parser.add_mutually_exclusive_group()
+    phases.add_argument("--skip-api", action="store_true", help="only the page phases")
+    phases.add_argument("--only-api", action="store_true", help="only the API phase (list and NDJSON dump)")
     parser.add_argument("--inprocess-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -429,15 +440,36 @@ def main(argv=None):
         inprocess_worker(json.loads(args.inprocess_worker), args.inprocess_duration, args.warmup, args.rounds)
         return 0
 
-    paths = prepare()
+    import django
     from django import get_version
+
+    from bench import api
+
+    django.setup()
+
+    print(f"Newsroom bench, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: Python {platform.python_version()}, "
+          f"Django {get_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
+          f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    summaries = []
+    if not args.only_api:
+        summaries.append(run_pages(args))
+    if not args.skip_api:
+        summaries.append(api.run_api(args))
+    print()
+    for line in summaries:
+        if line:
+            print(line)
+    return 0
+
+
+def run_pages(args):
+    """The page phases (in-process, then gunicorn): prints their table; returns the summary line."""
+    paths = prepare()
     from django.db import connection
 
     cache_available = has_page_cache()
     cache_modes = ("off", "on") if cache_available else ("off",)
-    print(f"Newsroom bench, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: Python {platform.python_version()}, "
-          f"Django {get_version()}, {connection.vendor} ({connection.settings_dict['NAME']}), "
-          f"{os.cpu_count()} CPUs, {platform.machine()}, load average {os.getloadavg()[0]:.2f} at start")
+    print(f"pages: {connection.vendor} ({connection.settings_dict['NAME']})")
     print(f"detail {paths['detail']}  list {paths['list']}  trivial {paths['trivial']}")
     print(f"in-process: django.test.Client, sequential, {args.inprocess_duration:g} s per URL after {args.warmup} warm-up"
           f" requests; gunicorn: {args.workers} sync workers, {args.concurrency} client threads,"
@@ -475,8 +507,7 @@ def main(argv=None):
     print("same process and cache setting (the trivial row shows the uncached server's; the cache does not touch it).")
     print("queries/req: counted in-process (the same code and settings serve gunicorn).")
     print("Targets (issue 4) are judged under gunicorn; in-process verdicts, in parentheses, are for information.")
-    print(summary_line(rows, cache_available))
-    return 0
+    return summary_line(rows, cache_available)
 
 
 if __name__ == "__main__":
