@@ -525,6 +525,34 @@ def test_article_page_queries_do_not_grow_with_the_article(client):
     assert count_queries(client, big.get_absolute_url()) <= 8
 
 
+
+def test_article_page_shows_every_change_on_the_next_request(client):
+    """Renamed authors, sources, regions and tags, a new caption and a figure's new indicator
+    all show at once: the page reads live rows and the page cache is retired by the change."""
+    article = build_article(2, 3)
+    gallery_image = article.gallery.order_by("order").last().image
+    assert client.get(article.get_absolute_url()).status_code == 200
+    author = article.bylines.order_by("order").first().author
+    author.name = "改名记者"
+    author.save()
+    source = article.data_sources.order_by("pk").first()
+    source.name = "改名数据来源"
+    source.save()
+    region = article.regions.order_by("pk").first()
+    region.name = "改名地区"
+    region.save()
+    tag = article.tags.order_by("pk").first()
+    tag.name = "改名标签"
+    tag.save()
+    gallery_image.caption = "新的图说"
+    gallery_image.save()
+    figure = article.figures.order_by("pk").first()
+    figure.indicator = "新的指标"
+    figure.save()
+    page = text_of(client.get(article.get_absolute_url()))
+    for text in ("改名记者", "改名数据来源", "改名地区", "改名标签", "新的图说", "新的指标"):
+        assert text in page, text
+
 @pytest.mark.parametrize("url_name", ["home", "list", "tag", "region"])
 def test_list_page_queries_do_not_grow_with_the_list(client, url_name):
     region = Region.objects.get(name="重庆市")
