@@ -1,11 +1,12 @@
 """Plain factory functions for tests: defaults, unique values, keyword overrides."""
 
 import itertools
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, ArticleAuthor, Author, Region, Source
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_chongqing.md"
@@ -52,3 +53,30 @@ def make_article(**overrides) -> Article:
     }
     fields.update(overrides)
     return Article.objects.create(**fields)
+
+
+def make_article_in_each_state(*, title="{state}-标题", summary=None) -> dict:
+    """One article per state (published, draft, review, scheduled, archived), all sharing a tag
+    (重庆), a region (万州区), a publisher and data source, and a reporter: to check that only
+    the published one ever shows. ``title``/``summary`` are formats with ``{state}``."""
+    wanzhou = Region.objects.get(name="万州区")
+    source = Source.objects.create(name="测试日报", kind=Source.Kind.PUBLISHER)
+    author = Author.objects.create(name="共同作者")
+    now = timezone.now()
+    states = {
+        "published": {"status": Article.Status.PUBLISHED, "published_at": now - timedelta(hours=2)},
+        "draft": {"status": Article.Status.DRAFT},
+        "review": {"status": Article.Status.REVIEW},
+        "scheduled": {"status": Article.Status.PUBLISHED, "published_at": now + timedelta(days=1)},
+        "archived": {"status": Article.Status.ARCHIVED, "published_at": now - timedelta(days=3)},
+    }
+    articles = {}
+    for state, fields in states.items():
+        extra = {"summary": summary.format(state=state)} if summary else {}
+        article = make_article(title=title.format(state=state), publisher=source, **extra, **fields)
+        article.tags.add("重庆")
+        article.regions.add(wanzhou)
+        article.data_sources.add(source)
+        ArticleAuthor.objects.create(article=article, author=author, role=ArticleAuthor.Role.REPORTER)
+        articles[state] = article
+    return articles

@@ -19,7 +19,7 @@ from articles.images import store_uploaded_image
 from articles.importer.run import import_markdown_file
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
 
-from .factories import SEED, make_article
+from .factories import SEED, make_article, make_article_in_each_state
 
 pytestmark = pytest.mark.django_db
 
@@ -35,27 +35,7 @@ def seed():
 
 @pytest.fixture
 def world():
-    """One article in each state, all sharing a tag, a region (万州区), a source and an author."""
-    wanzhou = Region.objects.get(name="万州区")
-    source = Source.objects.create(name="测试日报", kind=Source.Kind.PUBLISHER)
-    author = Author.objects.create(name="共同作者")
-    now = timezone.now()
-    states = {
-        "published": {"status": Article.Status.PUBLISHED, "published_at": now - timedelta(hours=2)},
-        "draft": {"status": Article.Status.DRAFT},
-        "review": {"status": Article.Status.REVIEW},
-        "scheduled": {"status": Article.Status.PUBLISHED, "published_at": now + timedelta(days=1)},
-        "archived": {"status": Article.Status.ARCHIVED, "published_at": now - timedelta(days=3)},
-    }
-    articles = {}
-    for state, fields in states.items():
-        article = make_article(title=f"{state}-重庆标题", publisher=source, **fields)
-        article.tags.add("重庆")
-        article.regions.add(wanzhou)
-        article.data_sources.add(source)
-        ArticleAuthor.objects.create(article=article, author=author, role=ArticleAuthor.Role.REPORTER)
-        articles[state] = article
-    return articles
+    return make_article_in_each_state(title="{state}-重庆标题")
 
 
 def region(name):

@@ -24,7 +24,7 @@ from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image,
 from articles.seo import jsonld_script
 from articles.views import region_article_counts
 
-from .factories import make_article
+from .factories import make_article, make_article_in_each_state
 
 pytestmark = pytest.mark.django_db
 
@@ -78,25 +78,9 @@ def add_figure(article, status=StatisticFigure.Status.VERIFIED, **fields):
 @pytest.fixture
 def world():
     """One article in each state, all sharing a tag, a region (万州区), a source and an author."""
+    articles = make_article_in_each_state(title="{state}-标题-{state}", summary="{state} 摘要")
     wanzhou = Region.objects.get(name="万州区")
-    source = Source.objects.create(name="测试日报", kind=Source.Kind.PUBLISHER)
-    author = Author.objects.create(name="共同作者")
     now = timezone.now()
-    states = {
-        "published": {"status": Article.Status.PUBLISHED, "published_at": now - timedelta(hours=2)},
-        "draft": {"status": Article.Status.DRAFT},
-        "review": {"status": Article.Status.REVIEW},
-        "scheduled": {"status": Article.Status.PUBLISHED, "published_at": now + timedelta(days=1)},
-        "archived": {"status": Article.Status.ARCHIVED, "published_at": now - timedelta(days=3)},
-    }
-    articles = {}
-    for state, fields in states.items():
-        article = make_article(title=f"{state}-标题-{state}", summary=f"{state} 摘要", publisher=source, **fields)
-        article.tags.add("重庆")
-        article.regions.add(wanzhou)
-        article.data_sources.add(source)
-        ArticleAuthor.objects.create(article=article, author=author, role=ArticleAuthor.Role.REPORTER)
-        articles[state] = article
     # A second published article, so that related articles have something to show.
     sibling = make_article(title="sibling-标题-sibling", published_at=now - timedelta(hours=3))
     sibling.tags.add("重庆")
