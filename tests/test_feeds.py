@@ -4,11 +4,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from articles.models import Article, ArticleAuthor, Author, Region, Source
 
-from .factories import make_article
+from .factories import make_article, make_article_in_each_state
 
 pytestmark = pytest.mark.django_db
 
@@ -44,23 +43,7 @@ def atom_titles(client, url):
 @pytest.fixture
 def mixed_articles():
     """One published article and four that must stay hidden, sharing a region, a tag, a source, an author."""
-    wanzhou = region("万州区")
-    source = Source.objects.create(name="测试日报", kind=Source.Kind.PUBLISHER)
-    author = Author.objects.create(name="测试记者")
-    hidden = {
-        "draft": {"status": Article.Status.DRAFT},
-        "review": {"status": Article.Status.REVIEW},
-        "archived": {"status": Article.Status.ARCHIVED},
-        "scheduled": {"published_at": timezone.now() + timezone.timedelta(days=1)},
-    }
-    articles = {"published": make_article(title="已发布：万州港口", publisher=source)}
-    for key, fields in hidden.items():
-        articles[key] = make_article(title=f"不应公开：{key}", publisher=source, **fields)
-    for article in articles.values():
-        article.regions.add(wanzhou)
-        article.tags.add("重庆")
-        ArticleAuthor.objects.create(article=article, author=author)
-    return articles
+    return make_article_in_each_state(title="{state}：万州港口")
 
 
 FEED_URLS = [
@@ -79,7 +62,7 @@ def test_feeds_show_only_published_articles(client, mixed_articles, url):
         wanzhou=region("万州区").slug, chongqing=region("重庆市").slug, chengyu=region("成渝地区双城经济圈").slug
     )
     titles = atom_titles(client, url) if "atom" in url else rss_titles(client, url)
-    assert titles == ["已发布：万州港口"]
+    assert titles == ["published：万州港口"]
 
 
 def test_sitemap_lists_only_published_content(client, mixed_articles):
@@ -112,7 +95,7 @@ def test_sitemap_lists_pages_with_published_articles_only(client, mixed_articles
     assert page("tag", "重庆") in paths and page("tag", "只在草稿里") not in paths
     assert page("source", Source.objects.get(name="测试日报").slug) in paths
     assert page("source", lonely_source.slug) not in paths
-    assert page("author", Author.objects.get(name="测试记者").slug) in paths
+    assert page("author", Author.objects.get(name="共同作者").slug) in paths
     assert page("author", lonely_author.slug) not in paths
     # A region page lists its descendants' articles, and an area page its members'.
     for name in ("万州区", "重庆市", "成渝地区双城经济圈"):
