@@ -6,6 +6,11 @@ class ArticlesConfig(AppConfig):
     verbose_name = "文章与来源"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from articles.cache import connect_invalidation
+        from articles.page_document import connect_refresh, refresh_outdated
 
         connect_invalidation()
+        connect_refresh()
+        post_migrate.connect(refresh_outdated, sender=self)

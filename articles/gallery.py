@@ -9,6 +9,7 @@ import logging
 from django.db import transaction
 from django.db.models import Max
 
+from articles import page_document
 from articles.cache import bump_generation
 from articles.images import ImageRejected, store_uploaded_image
 from articles.models import Article, ArticleImage, Image
@@ -62,6 +63,7 @@ def reorder(article: Article, image_ids_in_order) -> list[ArticleImage]:
             changed.append(placement)
     ArticleImage.objects.bulk_update(changed, ["order"])
     bump_generation()  # bulk_update sends no signals: tell the page cache
+    page_document.refresh([article.pk])  # and rebuild the page's gallery
     return ordered
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import models, transaction
 
+from articles import page_document
 from articles.models import ArticleAuthor, Author, Region, Source
 
 # Measure words for counts ("3 篇文章", "2 张图片"); anything else is counted with 个.
@@ -326,6 +327,8 @@ def _finish(keep, dups, changed) -> None:
     keep.clean_fields(exclude={f.name for f in keep._meta.fields} - set(changed))
     type(keep)._base_manager.filter(pk__in=[d.pk for d in dups]).delete()
     keep.save(update_fields=changed)
+    # Relations moved by update() send no signals, and a save with nothing to update sends none either.
+    page_document.refresh_showing(keep)
 
 
 def _format_counts(counts: dict[str, int], labels: dict[str, str]) -> str:

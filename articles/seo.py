@@ -37,14 +37,14 @@ def describe(text: str, default: str = SITE_DESCRIPTION) -> str:
 def page_meta(request, *, title="", description="", path=None, og_type="website", image=None) -> dict:
     """Metadata for one page. ``path`` defaults to the request's path (query string dropped).
 
-    ``image`` is an ``Image`` or None (see ``image_url()``).
+    ``image`` is an ``Image`` (see ``image_url()``), the address of a picture, or None.
     """
     return {
         "title": title,
         "description": describe(description),
         "canonical": request.build_absolute_uri(request.path if path is None else path),
         "og_type": og_type,
-        "image": image_url(image, request),
+        "image": request.build_absolute_uri(image) if isinstance(image, str) else image_url(image, request),
     }
 
 
@@ -61,51 +61,52 @@ def beijing_isoformat(value) -> str | None:
 
 
 def _organization(source, request):
+    """``source``: a page document's source (``{"name", "url", "homepage"}``) or None for Newsroom itself."""
     if source is None:
         return {"@type": "Organization", "name": SITE_NAME, "url": request.build_absolute_uri("/")}
-    organization = {"@type": "Organization", "name": source.name}
-    if source.homepage:
-        organization["url"] = source.homepage
+    organization = {"@type": "Organization", "name": source["name"]}
+    if source["homepage"]:
+        organization["url"] = source["homepage"]
     return organization
 
 
-def _person(author, request):
-    return {"@type": "Person", "name": author.name, "url": request.build_absolute_uri(author.get_absolute_url())}
-
-
-def article_jsonld(article, request) -> dict:
-    """The schema.org NewsArticle for ``article`` (load it with ``Article.objects.for_export()``).
+def article_jsonld(article, page, request) -> dict:
+    """The schema.org NewsArticle for ``article`` and its page document ``page`` (``articles.page_document``).
 
     Reporters and writers are its authors (the original publisher when none is credited);
     photographers are contributors and editors editors, as schema.org names them.
     """
-    url = request.build_absolute_uri(article.get_absolute_url())
-    bylines = list(article.bylines.all())
-    by_role = {}
-    for byline in bylines:
-        by_role.setdefault(byline.role, []).append(_person(byline.author, request))
+    site = request.build_absolute_uri("/")[:-1]  # the paths in ``page`` all start with "/"
+    url = site + article.get_absolute_url()
+    by_role = {
+        group["role"]: [
+            {"@type": "Person", "name": author["name"], "url": site + author["url"]}
+            for author in group["authors"]
+        ]
+        for group in page["bylines"]
+    }
     authors = by_role.get("reporter", []) + by_role.get("writer", [])
     document = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": Truncator(article.title).chars(110),
-        "description": describe(article.summary or article.body_text),
+        "description": describe(page["description"]),
         "datePublished": beijing_isoformat(article.published_at),
         "dateModified": beijing_isoformat(article.updated_at or article.published_at),
         "inLanguage": "zh-Hans",
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
-        "author": authors or [_organization(article.publisher, request)],
-        "publisher": _organization(article.publisher, request),
-        "keywords": sorted(tag.name for tag in article.tags.all()),
-        "contentLocation": [{"@type": "Place", "name": region.name} for region in article.regions.all()],
+        "author": authors or [_organization(page["publisher"], request)],
+        "publisher": _organization(page["publisher"], request),
+        "keywords": sorted(tag["name"] for tag in page["tags"]),
+        "contentLocation": [{"@type": "Place", "name": region["name"]} for region in page["regions"]],
     }
     if by_role.get("editor"):
         document["editor"] = by_role["editor"]
     if by_role.get("photographer"):
         document["contributor"] = by_role["photographer"]
-    if image := image_url(article.lead_image, request):
-        document["image"] = [image]
+    if page["og_image"]:
+        document["image"] = [request.build_absolute_uri(page["og_image"])]  # a path, or a remote picture's URL
     if article.original_url:
         document["isBasedOn"] = article.original_url
     return document

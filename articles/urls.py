@@ -9,7 +9,7 @@ app_name = "articles"
 urlpatterns = [
     path("", cache_public_page(views.home), name="home"),
     path("articles/", cache_public_page(views.ArticleListView.as_view()), name="list"),
-    path("articles/<str:slug>/", cache_public_page(views.ArticleDetailView.as_view()), name="detail"),
+    path("articles/<str:slug>/", cache_public_page(views.article_detail), name="detail"),
     # Tag slugs keep Chinese characters (重庆), which the slug converter would refuse.
     path("tags/<str:slug>/", cache_public_page(views.TagArticleListView.as_view()), name="tag"),
     path("regions/<str:slug>/", cache_public_page(views.RegionArticleListView.as_view()), name="region"),

@@ -9,23 +9,32 @@ from collections import defaultdict
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, Q, Value
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.views.generic import DetailView, ListView
+from django.views.generic import ListView
 from taggit.models import Tag
 
-from articles.models import Article, ArticleAuthor, Author, Region, Source, StatisticFigure
+from articles import page_document
+from articles.models import Article, Author, Region, Source
 from articles.preview import article_id_from_token
 from articles.seo import SITE_DESCRIPTION, article_jsonld, jsonld_script, page_meta
-from articles.templatetags.articles_tags import remote_src
 
 DETAIL_TEMPLATE = "articles/article_detail.html"
 HOME_LENGTH = 12
 RELATED_LENGTH = 4
 REGION_STRIP_LENGTH = 24
 # Cards never show these; an article's raw file and bodies can be hundreds of kilobytes.
-CARD_DEFERRED = ("body", "body_html", "body_text", "search_text", "raw_source", "quality_warnings")
+CARD_DEFERRED = (
+    "body", "body_html", "body_text", "search_text", "raw_source", "quality_warnings", "page_document", "related_ids",
+)
+# What the article page reads of the article row; the rest of what it shows is in the page document.
+PAGE_FIELDS = ("slug", "title", "body_html", "published_at", "updated_at", "original_url", "page_document", "related_ids")
+# What a related article's card shows (_related_card.html): the article and its lead picture.
+RELATED_CARD_FIELDS = (
+    "slug", "title", "published_at", *(f"lead_image__{field}" for field in (
+        "file", "remote_url", "renditions", "width", "height", "alt_text", "caption", "is_placeholder")),
+)
 
 
 def listing(queryset):
@@ -164,91 +173,35 @@ class AuthorArticleListView(ArticleListView):
         return self.subject.bio
 
 
-class ArticleDetailView(DetailView):
-    template_name = DETAIL_TEMPLATE
-
-    def get_queryset(self):
-        return Article.objects.published().for_export()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(article_context(self.request, self.object))
-        return context
+def article_detail(request, slug):
+    """A published article: its row (the columns the page shows) and its related articles, two queries."""
+    article = get_object_or_404(Article.objects.published().only(*PAGE_FIELDS), slug=slug)
+    context = {"article": article, **article_context(request, article, page_document.document_for(article))}
+    return render(request, DETAIL_TEMPLATE, context)
 
 
-def article_context(request, article):
-    """What the article page shows besides the article: a constant number of queries (one, for related)."""
-    lead = article.lead_image
-    lead_in_body = lead is not None and _appears_in(lead, article.body_html)
-    shown_lead = lead if lead is not None and not lead_in_body else None
-    gallery = [
-        placement.image
-        for placement in article.gallery.all()
-        if placement.image != shown_lead and not _appears_in(placement.image, article.body_html)
-    ]
+def article_context(request, article, page):
+    """What the article page shows besides the article row: its page document (``articles.page_document``),
+    the related articles (one query) and what search engines read."""
     return {
-        "standfirst": "" if _opens_body(article.summary, article.body_text) else article.summary,
-        "lead_image": shown_lead,
-        "gallery_images": gallery,
-        "byline_groups": group_bylines(article.bylines.all()),
-        "figures": [f for f in article.figures.all() if f.status == StatisticFigure.Status.VERIFIED],
-        "data_sources": sorted(article.data_sources.all(), key=lambda source: source.name),
+        "page": page,
         "related_articles": related_articles(article),
         "page_meta": page_meta(
-            request, title=article.title, description=article.summary or article.body_text,
-            path=article.get_absolute_url(), og_type="article", image=lead,
+            request, title=article.title, description=page["description"],
+            path=article.get_absolute_url(), og_type="article", image=page["og_image"],
         ),
-        "jsonld_script": jsonld_script(article_jsonld(article, request)),
+        "jsonld_script": jsonld_script(article_jsonld(article, page, request)),
     }
 
 
-def _opens_body(summary, body_text):
-    """Whether the summary is the body's opening paragraph (imported summaries often are): shown once is enough."""
-    start = " ".join(summary.split())[:50]
-    return bool(start) and start in " ".join(body_text.split())[: len(summary) + 300]
-
-
-def _appears_in(image, html):
-    """Whether the body already shows ``image`` (syndicated bodies often open with the lead picture)."""
-    urls = (image.remote_url, remote_src(image.remote_url), image.file.url if image.file else "")
-    return any(url and url in html for url in urls)
-
-
-def group_bylines(bylines):
-    """[(role label, [authors])] in the order of ArticleAuthor.Role: 记者, 作者, 摄影, 编辑, 翻译."""
-    by_role = defaultdict(list)
-    for byline in bylines:
-        by_role[byline.role].append(byline.author)
-    return [(role.label, by_role[role.value]) for role in ArticleAuthor.Role if by_role.get(role.value)]
-
-
 def related_articles(article):
-    """Up to RELATED_LENGTH published articles sharing the most tags, then the most regions.
-
-    The ranking of taggit's ``similar_objects()`` (shared tags), extended with regions as the
-    fallback, in one query that starts from ``published()`` and stops at RELATED_LENGTH:
-    ``similar_objects()`` loads every article sharing a tag, drafts included.
-    """
-    tag_ids = [tag.pk for tag in article.tags.all()]
-    region_ids = [region.pk for region in article.regions.all()]
-    if not tag_ids and not region_ids:
+    """The first RELATED_LENGTH of the article's ranked related articles that are published now."""
+    ids = article.related_ids or []
+    if not ids:
         return []
-
-    def shared(field, ids):
-        if not ids:
-            return Value(0, output_field=IntegerField())
-        return Count(field, filter=Q(**{f"{field}__in": ids}), distinct=True)
-
-    candidates = Article.objects.filter(Q(tags__in=tag_ids) | Q(regions__in=region_ids)).values("pk")
-    return list(
-        Article.objects.published()
-        .filter(pk__in=candidates)
-        .exclude(pk=article.pk)
-        .annotate(shared_tags=shared("tags", tag_ids), shared_regions=shared("regions", region_ids))
-        .select_related("lead_image")
-        .defer(*CARD_DEFERRED)
-        .order_by("-shared_tags", "-shared_regions", "-published_at", "-pk")[:RELATED_LENGTH]
-    )
+    found = Article.objects.published().filter(pk__in=ids).select_related("lead_image").only(*RELATED_CARD_FIELDS)
+    by_pk = {related.pk: related for related in found}
+    return [by_pk[pk] for pk in ids if pk in by_pk][:RELATED_LENGTH]
 
 
 def region_article_counts():
@@ -286,8 +239,11 @@ def region_article_counts():
 
 
 def _render_preview(request, pk):
+    """Built from the rows as they are now, whatever the stored document says."""
     article = get_object_or_404(Article.objects.for_export(), pk=pk)
-    context = {"article": article, "object": article, "is_preview": True, **article_context(request, article)}
+    article.related_ids = page_document.related_candidates(article)
+    page = page_document.build(article)
+    context = {"article": article, "is_preview": True, **article_context(request, article, page)}
     return render(request, DETAIL_TEMPLATE, context)
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from articles import page_document
 from articles.models import Article
 
 PUBLISH_PERMISSION = "articles.publish_article"
@@ -60,7 +61,7 @@ def _change_status(queryset, user, *, new_status, only_from, set_time=False):
     changed = []
     # A fresh queryset: the admin's carries aggregates, and PostgreSQL refuses FOR UPDATE with GROUP BY.
     rows = Article.objects.filter(pk__in=queryset.values("pk"), status__in=only_from).order_by("pk")
-    with transaction.atomic():
+    with transaction.atomic(), page_document.deferred_refresh():
         for article in rows.select_for_update():
             article.status = new_status
             fields = ["status", "updated_by", "version", "updated_at"]

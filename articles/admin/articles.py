@@ -5,13 +5,14 @@ the gallery in ``articles.gallery``; this module wires them into the Django admi
 """
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from taggit.models import Tag
 
-from articles import workflow
+from articles import page_document, workflow
 from articles.admin.article_form import ArticleAdminForm
 from articles.admin.base import NewsroomAdmin
 from articles.admin.gallery import GalleryInline
@@ -167,6 +168,11 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
 
     def view_on_site(self, obj):
         return reverse("articles:preview", args=[obj.pk])
+
+    def changeform_view(self, request, *args, **kwargs):
+        # The article's page document is built once, when the article and all its inlines are saved.
+        with transaction.atomic(), page_document.deferred_refresh():
+            return super().changeform_view(request, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:

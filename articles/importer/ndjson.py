@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from articles.export import EXPORT_SCHEMA_VERSION
 from articles.importer.frontmatter import ImportFileError
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure
+from articles.page_document import deferred_refresh
 
 
 def import_ndjson_file(path, *, dry_run=False):
@@ -42,7 +43,8 @@ def import_ndjson_file(path, *, dry_run=False):
             if not isinstance(document, dict):
                 raise ImportFileError("not a JSON object")
             with transaction.atomic():
-                status, slug = restore_article(document)
+                with deferred_refresh():
+                    status, slug = restore_article(document)
                 if dry_run:
                     transaction.set_rollback(True)
             results.append(ImportResult(where, status, slug=slug))

@@ -40,6 +40,7 @@ from articles.importer.syndicated import (
     unwrap_proxy,
 )
 from articles.models import Article, Source
+from articles.page_document import deferred_refresh
 from articles.sanitize import clean_text, html_to_text
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -135,7 +136,8 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
             raise ImportFileError("no such file")
         data = path.read_bytes()
         with transaction.atomic():
-            result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user)
+            with deferred_refresh():  # the page document once, when the article and its relations are saved
+                result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user)
             if dry_run:
                 transaction.set_rollback(True)
     except ImportFileError as error:

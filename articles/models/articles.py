@@ -110,6 +110,9 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
+    # The article page's read model and its related articles, kept fresh by articles.page_document.
+    page_document = models.JSONField("页面数据", default=dict, blank=True, editable=False)
+    related_ids = models.JSONField("相关文章", default=list, blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 

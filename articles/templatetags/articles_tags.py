@@ -2,7 +2,8 @@
 
 ``{% load articles_tags %}`` then:
 
-- ``{% picture image sizes="100vw" loading="lazy" css_class="" %}`` renders one ``Image``
+- ``{% picture image sizes="100vw" loading="lazy" css_class="" %}`` renders one ``Image``, or a
+  ``Picture`` already described (or its ``asdict()``, as page documents keep it)
   (``articles/includes/_picture.html``):
 
   * stored with renditions: ``<picture>`` with a WEBP ``<source>`` and a JPEG ``<img>`` (both with
@@ -106,8 +107,10 @@ def describe(image) -> Picture | None:
 @register.inclusion_tag("articles/includes/_picture.html")
 def picture(image, sizes="100vw", loading="lazy", css_class=""):
     """``{% picture image sizes="100vw" loading="lazy" css_class="" %}``: see the module docstring."""
+    if isinstance(image, dict):  # a Picture stored as a dict (articles.page_document)
+        image = Picture(**image)
     return {
-        "pic": describe(image),
+        "pic": image if isinstance(image, Picture) else describe(image),
         "sizes": sizes or "100vw",
         "loading": loading if loading in LOADING_VALUES else "lazy",
         "css_class": css_class,

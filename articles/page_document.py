@@ -1,0 +1,387 @@
+"""The article page's read model: what the page shows besides the article row, stored with it.
+
+An article page shows the article's bylines, lead picture, gallery, verified figures, sources,
+regions and tags. Loading those rows on every view costs six prefetch queries and most of the
+page's time, although they change far less often than pages are read. So ``build()`` turns
+them into one JSON document kept in ``Article.page_document``: plain values (names, paths,
+``Picture`` fields) for the page's metadata and JSON-LD, and the page's header and footer
+(everything around the body that is the same for every reader) rendered once, as body_html
+is sanitized once, from FRAGMENTS templates. The page reads the article row and renders
+the rest: the site's frame, metadata and related articles. ``related_ids``
+keeps the articles most like this one (shared tags, then regions), ranked; the page filters
+them through ``Article.objects.published()`` when it is viewed, since publication changes
+with the clock.
+
+Freshness: receivers connected in ``ArticlesConfig.ready()`` refresh the documents of every
+article a saved or deleted row is shown on (the same rows the page cache watches, see
+``articles.cache``), and an article's neighbours' related lists when the article itself or
+its tags or regions change. Inside ``deferred_refresh()`` (an import, an admin save with its
+inlines) refreshes wait until the block ends and run once per article. ``QuerySet.update()``
+sends no signals: code that changes shown content that way calls ``refresh()`` itself. A
+document built by older code or templates (its ``version()`` differs) is never shown: the page
+builds a fresh one (``document_for()``), ``migrate`` rewrites the outdated ones, and
+``python manage.py refresh_page_documents --all`` rewrites them all.
+"""
+
+import hashlib
+from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict
+from functools import cache
+from itertools import islice
+
+from django.db.models import Count, IntegerField, Q, Value
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.template.loader import get_template, render_to_string
+from django.urls import reverse
+
+from articles.models import Article, ArticleAuthor, StatisticFigure
+from articles.seo import describe
+from articles.templatetags.articles_tags import describe as describe_picture
+from articles.templatetags.articles_tags import remote_src
+
+SCHEMA_VERSION = 2
+# The parts of the page that are the same for every reader, rendered when the document is built.
+FRAGMENTS = {
+    "header_html": "articles/includes/_article_header.html",  # regions, title, dateline, bylines, lead picture
+    "footer_html": "articles/includes/_article_footer.html",  # gallery, figures, provenance, regions and tags
+}
+# Every template the fragments render, includes too (their sources make up version()).
+FRAGMENT_TEMPLATES = (
+    *FRAGMENTS.values(),
+    "articles/includes/_gallery.html",
+    "articles/includes/_figures.html",
+    "articles/includes/_provenance.html",
+    "articles/includes/_picture.html",
+)
+RELATED_CANDIDATES = 12  # kept per article; the page shows the first RELATED_LENGTH still published
+REFRESH_CHUNK_SIZE = 200
+# build() reads these; everything else (the editor's body, the raw file, the search column) stays on disk.
+BUILD_DEFERRED = ("body", "search_text", "raw_source", "quality_warnings")
+
+
+# --- building -------------------------------------------------------------------------------------------------
+
+
+def build(article) -> dict:
+    """The page document of ``article``, loaded with ``Article.objects.for_export()``: JSON-ready."""
+    lead = article.lead_image
+    lead_in_body = lead is not None and appears_in(lead, article.body_html)
+    shown_lead = lead if lead is not None and not lead_in_body else None
+    gallery = [
+        placement.image
+        for placement in article.gallery.all()
+        if placement.image != shown_lead and not appears_in(placement.image, article.body_html)
+    ]
+    og_picture = describe_picture(lead)
+    document = {
+        "version": version(),
+        "description": describe(article.summary or article.body_text),
+        "standfirst": "" if opens_body(article.summary, article.body_text) else article.summary,
+        "lead_image": _figure_item(shown_lead),
+        "og_image": og_picture.full if og_picture else None,
+        "gallery": _gallery_items(gallery),
+        "bylines": _byline_groups(article.bylines.all()),
+        "publisher": _source(article.publisher),
+        "syndicator": _source(article.syndicator),
+        "data_sources": [_source(source) for source in sorted(article.data_sources.all(), key=lambda s: s.name)],
+        "regions": [{"name": r.name, "url": r.get_absolute_url()} for r in article.regions.all()],
+        "tags": [
+            {"name": tag.name, "url": reverse("articles:tag", args=[tag.slug])}
+            for tag in sorted(article.tags.all(), key=lambda tag: tag.name)
+        ],
+        "figures": [
+            _figure(figure) for figure in article.figures.all() if figure.status == StatisticFigure.Status.VERIFIED
+        ],
+    }
+    for key, template_name in FRAGMENTS.items():
+        document[key] = render_to_string(template_name, {"article": article, "page": document})
+    return document
+
+
+@cache
+def version() -> str:
+    """SCHEMA_VERSION and a digest of the templates the stored fragments are rendered with: editing one of
+    them outdates every stored document, so no page shows markup from an older template."""
+    digest = hashlib.sha256(str(SCHEMA_VERSION).encode())
+    for template_name in FRAGMENT_TEMPLATES:
+        digest.update(get_template(template_name).template.source.encode())
+    return f"{SCHEMA_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def opens_body(summary, body_text):
+    """Whether the summary is the body's opening paragraph (imported summaries often are): shown once is enough."""
+    start = " ".join(summary.split())[:50]
+    return bool(start) and start in " ".join(body_text.split())[: len(summary) + 300]
+
+
+def appears_in(image, html):
+    """Whether the body already shows ``image`` (syndicated bodies often open with the lead picture)."""
+    urls = (image.remote_url, remote_src(image.remote_url), image.file.url if image.file else "")
+    return any(url and url in html for url in urls)
+
+
+def _figure_item(image):
+    picture = describe_picture(image)
+    if picture is None:
+        return None
+    return {
+        "picture": asdict(picture),
+        "image": {"caption": image.caption, "credit": image.credit, "data_source_line": image.data_source_line},
+    }
+
+
+def _gallery_items(images):
+    """The ``GalleryItem`` shape of ``articles_tags.gallery_items()``, as plain dicts."""
+    shown = [item for item in map(_figure_item, images) if item is not None]
+    for number, item in enumerate(shown, start=1):
+        item.update(number=number, total=len(shown))
+    return shown
+
+
+def _byline_groups(bylines):
+    """[{role, label, authors}] in the order of ArticleAuthor.Role: 记者, 作者, 摄影, 编辑, 翻译."""
+    by_role = defaultdict(list)
+    for byline in bylines:
+        by_role[byline.role].append({"name": byline.author.name, "url": byline.author.get_absolute_url()})
+    return [
+        {"role": role.value, "label": role.label, "authors": by_role[role.value]}
+        for role in ArticleAuthor.Role
+        if by_role.get(role.value)
+    ]
+
+
+def _source(source):
+    if source is None:
+        return None
+    return {"name": source.name, "url": source.get_absolute_url(), "homepage": source.homepage}
+
+
+def _figure(figure):
+    region = figure.region
+    return {
+        "indicator": figure.indicator,
+        "value_text": figure.value_text,
+        "period": figure.period,
+        "quote": figure.quote,
+        "region": {"name": region.name, "url": region.get_absolute_url()} if region else None,
+        "source": figure.source.name if figure.source else None,
+    }
+
+
+def related_candidates(article) -> list[int]:
+    """Up to RELATED_CANDIDATES other articles sharing the most tags, then the most regions, newest first.
+
+    Any article that is or will be published (scheduled ones too): the page keeps those still
+    published when it is viewed. The ranking of taggit's ``similar_objects()`` (shared tags),
+    extended with regions as the fallback, in one query.
+    """
+    tag_ids = [tag.pk for tag in article.tags.all()]
+    region_ids = [region.pk for region in article.regions.all()]
+    if not tag_ids and not region_ids:
+        return []
+
+    def shared(field, ids):
+        if not ids:
+            return Value(0, output_field=IntegerField())
+        return Count(field, filter=Q(**{f"{field}__in": ids}), distinct=True)
+
+    candidates = Article.objects.filter(Q(tags__in=tag_ids) | Q(regions__in=region_ids)).values("pk")
+    return list(
+        Article.objects.filter(pk__in=candidates, status=Article.Status.PUBLISHED)
+        .exclude(pk=article.pk)
+        .annotate(shared_tags=shared("tags", tag_ids), shared_regions=shared("regions", region_ids))
+        .order_by("-shared_tags", "-shared_regions", "-published_at", "-pk")
+        .values_list("pk", flat=True)[:RELATED_CANDIDATES]
+    )
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def document_for(article) -> dict:
+    """``article``'s stored page document, or a freshly built one when it is missing or outdated."""
+    document = article.page_document
+    if isinstance(document, dict) and document.get("version") == version():
+        return document
+    return build(Article.objects.for_export().defer(*BUILD_DEFERRED).get(pk=article.pk))
+
+
+# --- refreshing -----------------------------------------------------------------------------------------------
+
+# While a deferred_refresh() block runs: {"documents": article ids, "neighbours": article ids}.
+_pending = ContextVar("newsroom_page_documents_pending", default=None)
+
+
+def refresh(article_ids, *, neighbours=False) -> int:
+    """Rebuild and store the page documents and related lists of ``article_ids`` (missing ids are skipped).
+
+    With ``neighbours``, also re-rank the related lists of the articles each one is now related to,
+    so that a newly published or retagged article shows up beside them. Returns how many were stored.
+    """
+    ids = sorted(set(article_ids))
+    stored = 0
+    related_of = {}
+    for start in range(0, len(ids), REFRESH_CHUNK_SIZE):
+        chunk = ids[start : start + REFRESH_CHUNK_SIZE]
+        articles = list(Article.objects.for_export().defer(*BUILD_DEFERRED).filter(pk__in=chunk).order_by())
+        for article in articles:
+            article.page_document = build(article)
+            article.related_ids = related_of[article.pk] = related_candidates(article)
+        Article.objects.bulk_update(articles, ["page_document", "related_ids"])
+        stored += len(articles)
+    if neighbours:
+        rerank({pk for ranked in related_of.values() for pk in ranked} - set(related_of))
+    return stored
+
+
+def rerank(article_ids) -> None:
+    """Recompute the related lists of ``article_ids`` (their documents stay as they are)."""
+    articles = list(Article.objects.filter(pk__in=article_ids).only("pk").prefetch_related("tags", "regions"))
+    for article in articles:
+        article.related_ids = related_candidates(article)
+    Article.objects.bulk_update(articles, ["related_ids"])
+
+
+def request_refresh(article_ids, *, neighbours=False) -> None:
+    """Refresh now, or when the enclosing ``deferred_refresh()`` block ends."""
+    article_ids = {pk for pk in article_ids if pk is not None}
+    if not article_ids:
+        return
+    pending = _pending.get()
+    if pending is None:
+        refresh(article_ids, neighbours=neighbours)
+        return
+    pending["documents"] |= article_ids
+    if neighbours:
+        pending["neighbours"] |= article_ids
+
+
+@contextmanager
+def deferred_refresh():
+    """Collect the refreshes that saves inside the block ask for and run each once when it ends.
+
+    Nested blocks join the outermost one. When the block raises, nothing is refreshed (an import's
+    or the admin's transaction rolls back what it saved).
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set({"documents": set(), "neighbours": set()})
+    try:
+        yield
+        pending = _pending.get()
+    finally:
+        _pending.reset(token)
+    neighbours = pending["neighbours"]
+    refresh(pending["documents"] - neighbours)
+    refresh(neighbours, neighbours=True)
+
+
+def refresh_all(*, chunk_size=REFRESH_CHUNK_SIZE, progress=None) -> int:
+    """Rebuild every article's document and related list (``manage.py refresh_page_documents``)."""
+    ids = Article.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=chunk_size)
+    done = 0
+    while chunk := list(islice(ids, chunk_size)):
+        done += refresh(chunk)
+        if progress:
+            progress(done)
+    return done
+
+
+# --- what is shown where --------------------------------------------------------------------------------------
+
+
+def refresh_showing(instance) -> None:
+    """Refresh (now, or as the enclosing ``deferred_refresh()`` ends) the articles whose page shows ``instance``,
+    for changes made without signals (``QuerySet.update()``, a save with nothing to update)."""
+    request_refresh(_articles_showing(type(instance), instance))
+
+
+def _articles_showing(model, instance):
+    """Ids of the articles whose page shows ``instance`` (a row of ``model``)."""
+    from django.contrib.contenttypes.models import ContentType
+    from taggit.models import Tag, TaggedItem
+
+    from articles.models import ArticleImage, Author, Image, Region, Source
+
+    if model is Article:
+        return {instance.pk}
+    if model in (ArticleAuthor, ArticleImage, StatisticFigure):
+        return {instance.article_id}
+    if model is TaggedItem:
+        shown_on_article = ContentType.objects.get_for_id(instance.content_type_id).model_class() is Article
+        return {instance.object_id} if shown_on_article else set()
+    lookups = {
+        Image: Q(lead_image=instance) | Q(gallery__image=instance),
+        Author: Q(bylines__author=instance),
+        Source: Q(publisher=instance) | Q(syndicator=instance) | Q(data_sources=instance) | Q(figures__source=instance),
+        Region: Q(regions=instance) | Q(figures__region=instance),
+        Tag: Q(tags=instance),
+    }
+    return set(Article.objects.filter(lookups[model]).values_list("pk", flat=True))
+
+
+# Deleting a row unlinks it first (cascades, SET_NULL updates), so who showed it is asked before.
+_SHOWN_ON = "_newsroom_page_documents_shown_on"
+
+
+def _about_to_delete(sender, instance, **kwargs):
+    if sender is not Article:
+        setattr(instance, _SHOWN_ON, _articles_showing(sender, instance))
+
+
+def _saved(sender, instance, **kwargs):
+    request_refresh(_articles_showing(sender, instance), neighbours=sender is Article)
+
+
+def _deleted(sender, instance, **kwargs):
+    # A deleted article needs nothing; its neighbours drop it when their pages filter for published ones.
+    request_refresh(getattr(instance, _SHOWN_ON, ()))
+
+
+def _relinked(sender, instance, action, reverse, pk_set, **kwargs):
+    if action == "pre_clear" and reverse:  # pk_set is not given for clear(): ask before the links go
+        setattr(instance, _SHOWN_ON, _articles_showing(type(instance), instance))
+    if not action.startswith("post_"):
+        return
+    if isinstance(instance, Article):
+        ids = {instance.pk}
+    else:
+        ids = set(pk_set or ()) | getattr(instance, _SHOWN_ON, set())
+    request_refresh(ids, neighbours=sender in _TAXONOMY)
+
+
+_TAXONOMY = set()  # the through models of what related articles are ranked by (tags, regions)
+
+
+def connect_refresh() -> None:
+    """Connect the receivers that keep documents fresh; called from ``ArticlesConfig.ready()``."""
+    from taggit.models import Tag, TaggedItem
+
+    from articles.models import ArticleImage, Author, Image, Region, Source
+
+    shown = [Article, ArticleAuthor, ArticleImage, Image, Source, Author, Region, StatisticFigure, Tag, TaggedItem]
+    for model in shown:
+        uid = f"newsroom-page-document-{model._meta.label_lower}"
+        post_save.connect(_saved, sender=model, dispatch_uid=uid)
+        pre_delete.connect(_about_to_delete, sender=model, dispatch_uid=uid)
+        post_delete.connect(_deleted, sender=model, dispatch_uid=uid)
+    _TAXONOMY.update({Article.regions.through, TaggedItem})
+    for through in (Article.regions.through, Article.data_sources.through, TaggedItem):
+        m2m_changed.connect(_relinked, sender=through, dispatch_uid=f"newsroom-page-document-{through._meta.label_lower}")
+
+
+def refresh_outdated(*, verbosity=1, stdout=None, **kwargs) -> int:
+    """Build the documents that are missing or outdated (see ``version()``), as ``migrate`` ends; returns how many."""
+    # Compared in Python: a missing key is NULL in SQL, which exclude() would not match on every backend.
+    versions = Article.objects.values_list("pk", "page_document__version")
+    current = version()
+    ids = [pk for pk, stored in versions if stored != current]
+    done = 0
+    for start in range(0, len(ids), REFRESH_CHUNK_SIZE):
+        done += refresh(ids[start : start + REFRESH_CHUNK_SIZE])
+    if done and verbosity and stdout:
+        stdout.write(f"  Built the page documents of {done} articles.\n")
+    return done
