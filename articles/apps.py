@@ -10,7 +10,9 @@ class ArticlesConfig(AppConfig):
 
         from articles.cache import connect_invalidation
         from articles.page_document import connect_refresh, refresh_outdated
+        from articles.sync import connect_sync
 
         connect_invalidation()
+        connect_sync()
         connect_refresh()
         post_migrate.connect(refresh_outdated, sender=self)

@@ -222,6 +222,11 @@ def serialize_figure(figure, base_url=""):
     return figure_document(_figure_values(figure), base_url)
 
 
+def serialize_withdrawal(withdrawal) -> dict:
+    """A ``Withdrawal``: the article's ``id`` and last public ``slug``, and when it left the public set."""
+    return {"id": withdrawal.article_id, "slug": withdrawal.slug, "withdrawn_at": _iso(withdrawal.withdrawn_at)}
+
+
 def serialize_article(article: Article, *, base_url: str = "", full: bool = False) -> dict:
     """Return the article's JSON document. Use ``Article.objects.for_export()`` to avoid N+1."""
     row = {f: getattr(article, f) for f in ARTICLE_FIELDS + (FULL_ARTICLE_FIELDS if full else ())}

@@ -13,6 +13,7 @@ from articles import page_document
 from articles.cache import bump_generation
 from articles.images import ImageRejected, store_uploaded_image
 from articles.models import Article, ArticleImage, Image
+from articles.sync import touch
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ def reorder(article: Article, image_ids_in_order) -> list[ArticleImage]:
     ArticleImage.objects.bulk_update(changed, ["order"])
     bump_generation()  # bulk_update sends no signals: tell the page cache
     page_document.refresh([article.pk])  # and rebuild the page's gallery
+    if changed:
+        touch([article.pk])  # and the API's sync feed: the document's image order changed
     return ordered
 
 

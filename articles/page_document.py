@@ -38,6 +38,7 @@ from django.urls import reverse
 
 from articles.models import Article, ArticleAuthor, StatisticFigure
 from articles.seo import describe
+from articles.shown import articles_showing
 from articles.templatetags.articles_tags import describe as describe_picture
 from articles.templatetags.articles_tags import remote_src
 
@@ -301,26 +302,11 @@ def refresh_showing(instance) -> None:
 
 def _articles_showing(model, instance):
     """Ids of the articles whose page shows ``instance`` (a row of ``model``)."""
-    from django.contrib.contenttypes.models import ContentType
-    from taggit.models import Tag, TaggedItem
-
-    from articles.models import ArticleImage, Author, Image, Region, Source
-
     if model is Article:
         return {instance.pk}
-    if model in (ArticleAuthor, ArticleImage, StatisticFigure):
+    if model is StatisticFigure:  # any status: a figure that stops being verified leaves the page too
         return {instance.article_id}
-    if model is TaggedItem:
-        shown_on_article = ContentType.objects.get_for_id(instance.content_type_id).model_class() is Article
-        return {instance.object_id} if shown_on_article else set()
-    lookups = {
-        Image: Q(lead_image=instance) | Q(gallery__image=instance),
-        Author: Q(bylines__author=instance),
-        Source: Q(publisher=instance) | Q(syndicator=instance) | Q(data_sources=instance) | Q(figures__source=instance),
-        Region: Q(regions=instance) | Q(figures__region=instance),
-        Tag: Q(tags=instance),
-    }
-    return set(Article.objects.filter(lookups[model]).values_list("pk", flat=True))
+    return set(articles_showing(instance))
 
 
 # Deleting a row unlinks it first (cascades, SET_NULL updates), so who showed it is asked before.

@@ -1,4 +1,6 @@
-"""Shared fixtures: a temporary MEDIA_ROOT, fast password hashing, small factories."""
+"""Shared fixtures: a temporary MEDIA_ROOT, fast password hashing, small factories, a clock."""
+
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -18,3 +20,27 @@ def _empty_page_cache(settings):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsroom-tests"}
     }
     cache.clear()
+
+
+class Clock:
+    """``django.utils.timezone.now`` that stands still until told to move: ``clock.advance(minutes=5)``."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A controllable clock for publication times, ``auto_now`` fields and ``published()``; no sleeps."""
+    from django.utils import timezone
+
+    clock = Clock(timezone.now().replace(microsecond=0))
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock

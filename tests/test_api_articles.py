@@ -238,6 +238,12 @@ def test_scheduled_article_reaches_a_sync_when_it_goes_public(client):
         (f"limit={10**9}", "limit"),
         ("limit=101", "limit"),
         ("cursor=garbage", "cursor"),
+        ("published_after=0001-01-01", "published_after"),  # year 0 in UTC
+        ("updated_since=9999-12-31T23:59:59-10:00", "updated_since"),  # year 10000 in UTC
+        ("q=%E9%87%8D%00", "q"),  # NUL: PostgreSQL refuses it in text
+        ("tag=a%00", "tag"),
+        ("region=%00", "region"),
+        ("updated_since=2022-07-31%00", "updated_since"),
     ],
 )
 def test_bad_parameter_is_a_400_naming_it(client, seed, query, name):
@@ -326,8 +332,25 @@ def test_cors_cache_control_and_conditional_get(client, seed):
     seed.save()
     assert client.get(LIST, HTTP_IF_NONE_MATCH=etag).status_code == 200
     assert client.get(f"{LIST}?limit=0")["Access-Control-Allow-Origin"] == "*"
-    response = client.post(LIST)
-    assert response.status_code == 405 and response.json()["error"]["message"]
+    for url in (LIST, f"{LIST}{seed.slug}/", NDJSON, "/api/v1/openapi.json"):
+        response = client.post(url)
+        assert response.status_code == 405 and response.json()["error"]["message"], url
+        assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_cors_preflight_and_readable_etag(client, seed):
+    """A script on another origin may send conditional requests (a preflight) and read the ETag."""
+    for url in (LIST, f"{LIST}{seed.slug}/", NDJSON, "/api/v1/figures/", "/api/v1/openapi.json"):
+        preflight = client.options(url, HTTP_ORIGIN="https://partner.example",
+                                   HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+                                   HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-none-match,if-modified-since")
+        assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == "*", url
+        assert {"GET", "HEAD"} <= {m.strip() for m in preflight["Access-Control-Allow-Methods"].split(",")}
+        allowed = preflight["Access-Control-Allow-Headers"].lower()
+        assert "if-none-match" in allowed and "if-modified-since" in allowed
+        assert "Access-Control-Allow-Credentials" not in preflight
+        response = client.get(url, HTTP_ORIGIN="https://partner.example")
+        assert response["ETag"] and "ETag" in response["Access-Control-Expose-Headers"]
 
 
 # --- round trip ----------------------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ def test_indicator_source_and_period_filters(client, world):
         ({"limit": "ten"}, "limit"),
         ({"cursor": "12:tampered"}, "cursor"),
         ({"format": "xml"}, "format"),
+        ({"indicator": "地区\x00"}, "indicator"),  # NUL: PostgreSQL refuses it in text
+        ({"period": "\x00"}, "period"),
+        ({"source": "a\x00"}, "source"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(client, world, params, parameter):

@@ -1,6 +1,8 @@
 """GET /api/v1/openapi.json, kept true: real API responses validate against its schemas."""
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 from django.urls import Resolver404, resolve
@@ -8,7 +10,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from articles.models import Region, StatisticFigure
+from articles.api import urls as api_urls
+from articles.models import Article, Region, StatisticFigure
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -62,11 +65,20 @@ def world():
 def test_document_is_openapi_31_and_lists_every_endpoint(document):
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {
-        "/api/v1/articles/", "/api/v1/articles/{slug}/", "/api/v1/figures/", "/api/v1/export.ndjson",
-        "/api/v1/openapi.json",
+        "/api/v1/articles/", "/api/v1/articles/{slug}/", "/api/v1/withdrawals/", "/api/v1/figures/",
+        "/api/v1/export.ndjson", "/api/v1/openapi.json",
     }
     for path in document["paths"]:
         resolve(path.replace("{slug}", "x"))  # every documented path is routed
+    routed = {"/api/v1/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(p.pattern)) for p in api_urls.urlpatterns}
+    assert routed == set(document["paths"])  # and every routed one is documented
+
+
+def test_sync_recipe_is_in_the_document(document):
+    description = document["info"]["description"]
+    for step in ("updated_since=", "/api/v1/withdrawals/?since=", "by `id`", "max(updated_at, published_at)",
+                 "withdrawn_at", "minus 5"):
+        assert step in description, step
 
 
 def test_component_schemas_are_valid_json_schema(document):
@@ -130,3 +142,56 @@ def test_ndjson_lines_match_article_schema(client, document, world):
     assert len(lines) == 2
     for line in lines:
         assert_valid(document, "Article", json.loads(line))
+
+
+def test_withdrawals_response_matches_schema(client, document, world):
+    gone = [make_article(title=f"撤下 {n}") for n in range(2)]
+    Article.objects.filter(pk=gone[0].pk).delete()
+    gone[1].status = Article.Status.ARCHIVED
+    gone[1].save()
+    response = client.get("/api/v1/withdrawals/", {"limit": 1, "since": "2000-01-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["results"]) == 1 and body["next"]
+    assert_valid(document, "WithdrawalList", body)
+    assert_valid(document, "WithdrawalList", client.get(body["next"]).json())
+    bad = client.get("/api/v1/withdrawals/", {"since": "yesterday"})
+    assert bad.status_code == 400
+    assert_valid(document, "Error", bad.json())
+
+
+def test_every_documented_parameter_is_read(client, document, world):
+    """Each query parameter the document lists changes the answer when given a bad value (a 400 naming
+    it), or is one of the few that accept any text."""
+    free_text = {"q", "indicator", "period"}
+    for path, item in document["paths"].items():
+        for parameter in item["get"].get("parameters", []):
+            if parameter["in"] != "query" or parameter["name"] in free_text:
+                continue
+            name = parameter["name"]
+            value = "no-such-value" if name != "format" else "xml"
+            response = client.get(path, {name: value})
+            assert response.status_code == 400, (path, name)
+            assert response.json()["error"]["parameter"] == name, (path, name)
+
+
+def test_moments_in_the_documented_formats_are_accepted(client, document, world):
+    examples = document["paths"]["/api/v1/articles/"]["get"]["parameters"]
+    moment = next(p for p in examples if p["name"] == "updated_since")["schema"]["examples"]
+    later = (world.published_at + timedelta(days=1)).isoformat()
+    for value in [*moment, later]:
+        for path, name in (("/api/v1/articles/", "updated_since"), ("/api/v1/articles/", "published_after"),
+                           ("/api/v1/articles/", "published_before"), ("/api/v1/withdrawals/", "since")):
+            assert client.get(path, {name: value}).status_code == 200, (path, name, value)
+
+
+def test_page_sizes_are_the_documented_ones(client, document, world):
+    for path, item in document["paths"].items():
+        limit = next((p["schema"] for p in item["get"].get("parameters", []) if p["name"] == "limit"), None)
+        if limit is None:
+            continue
+        assert client.get(path).status_code == 200, path  # the default
+        assert client.get(path, {"limit": limit["maximum"]}).status_code == 200, path
+        too_many = client.get(path, {"limit": limit["maximum"] + 1})
+        assert too_many.status_code == 400 and too_many.json()["error"]["parameter"] == "limit", path
+        assert str(limit["maximum"]) in too_many.json()["error"]["message"]

@@ -1,4 +1,5 @@
-"""Article endpoints of the JSON API: list (filters, cursor pages), detail, and the NDJSON dump.
+"""Article endpoints of the JSON API: list (filters, cursor pages, the updated_since sync feed),
+detail, and the NDJSON dump. Withdrawals (articles that left the public set) are in ``withdrawals``.
 
 Thin views: parameters come from ``params``, pages from ``cursor``, documents from
 ``articles.export``; ``api_view`` (``responses``) adds what every response shares: JSON errors (400 naming the
@@ -11,7 +12,7 @@ from django.http import Http404, JsonResponse, StreamingHttpResponse
 
 from articles.api import cursor as cursors
 from articles.api.params import BadParameter, get_object_by_slug, parse_limit, parse_moment
-from articles.api.responses import JSON_OPTIONS, api_view, base_url
+from articles.api.responses import JSON_OPTIONS, api_view, base_url, next_page_url
 from articles.export import EXPORT_SCHEMA_VERSION, iter_export_lines, serialize_article
 from articles.models import Article, Region
 from articles.search import search_articles
@@ -60,14 +61,13 @@ def article_list(request):
         queryset = queryset.filter(changed_at__gte=since)
     queryset = cursors.ordered(queryset.for_export(), order)
     page, next_cursor = cursors.paginate(queryset, cursor=params.get("cursor"), limit=limit, order=order)
-    next_url = None
-    if next_cursor:
-        query = params.copy()
-        query["cursor"] = next_cursor
-        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     root = base_url(request)
     return JsonResponse(
-        {"version": EXPORT_SCHEMA_VERSION, "results": [serialize_article(a, base_url=root) for a in page], "next": next_url},
+        {
+            "version": EXPORT_SCHEMA_VERSION,
+            "results": [serialize_article(a, base_url=root) for a in page],
+            "next": next_page_url(request, next_cursor),
+        },
         json_dumps_params=JSON_OPTIONS,
     )
 

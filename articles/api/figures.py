@@ -17,10 +17,9 @@ import csv
 
 from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
-from django.utils.http import urlencode
 
 from articles.api.params import BadParameter, get_object_by_slug, parse_limit
-from articles.api.responses import JSON_OPTIONS, api_view, base_url
+from articles.api.responses import JSON_OPTIONS, api_view, base_url, next_page_url
 from articles.export import EXPORT_SCHEMA_VERSION, serialize_figure
 from articles.models import Article, Region, Source, StatisticFigure
 
@@ -111,17 +110,15 @@ def figures_view(request):
         if after is not None:
             figures = figures.filter(pk__gt=after)
         page = list(figures[: limit + 1])
-        next_url = None
+        next_cursor = None
         if len(page) > limit:
             page = page[:limit]
-            query = {key: value for key, value in params.items() if key != "cursor"}
-            query["cursor"] = _make_cursor(page[-1].pk)
-            next_url = request.build_absolute_uri(request.path) + "?" + urlencode(query)
+            next_cursor = _make_cursor(page[-1].pk)
         response = JsonResponse(
             {
                 "version": EXPORT_SCHEMA_VERSION,
                 "results": [serialize_figure(figure, site) for figure in page],
-                "next": next_url,
+                "next": next_page_url(request, next_cursor),
             },
             json_dumps_params=JSON_OPTIONS,
         )

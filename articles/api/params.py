@@ -46,6 +46,10 @@ def parse_moment(name: str, value: str | None) -> dt.datetime | None:
         raise BadParameter(name, "must be an ISO 8601 date (2022-07-31) or date-time (2022-07-31T08:00:00+08:00)") from None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    try:
+        moment.astimezone(dt.UTC)  # the database compares in UTC: 0001-01-01 in Beijing would be year 0
+    except OverflowError:
+        raise BadParameter(name, "is out of range") from None
     return moment
 
 

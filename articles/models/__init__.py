@@ -1,6 +1,6 @@
 """Newsroom's content model. Import models from here, never from a submodule.
 
-Submodules depend one way: regions, sources, people first; then images, articles, figures.
+Submodules depend one way: regions, sources, people first; then images, articles, figures, withdrawals.
 """
 
 from .articles import Article, ArticleAuthor, ArticleImage, ArticleQuerySet
@@ -11,6 +11,7 @@ from .people import Author
 from .regions import Region
 from .revisions import ArticleRevision
 from .sources import Source
+from .withdrawals import Withdrawal
 
 __all__ = [
     "Article",
@@ -24,4 +25,5 @@ __all__ = [
     "Region",
     "Source",
     "StatisticFigure",
+    "Withdrawal",
 ]
