@@ -50,9 +50,11 @@ test: install-dev
 
 # Throughput of the article and list pages against a trivial view, in-process and under
 # gunicorn, on a separate database (bench/settings.py); then the JSON API list and NDJSON dump
-# of 10,000 generated articles on another (bench/api.py); numbers in README "Performance".
+# of 10,000 generated articles on another (bench/api.py); then the figure extractor's precision
+# and recall on the hand-labelled articles, with every miss (bench/figures.py); numbers in README "Performance".
 bench: install
 	DEBUG=0 DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.figures
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
