@@ -32,6 +32,7 @@ migrate: install
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py import_articles demo/ --publish
 	$(RUN_ENV) $(PY) manage.py create_demo_users --password "$(DEMO_PASSWORD)"
+	$(RUN_ENV) $(PY) manage.py verify_demo_figures
 
 serve:
 	@echo "Newsroom: site http://$(HOST):$(PORT)/  admin http://$(HOST):$(PORT)/admin/"

@@ -6,11 +6,14 @@ page's time, although they change far less often than pages are read. So ``build
 them into one JSON document kept in ``Article.page_document``: plain values (names, paths,
 ``Picture`` fields) for the page's metadata and JSON-LD, and the page's header and footer
 (everything around the body that is the same for every reader) rendered once, as body_html
-is sanitized once, from FRAGMENTS templates. The page reads the article row and renders
+is sanitized once, from FRAGMENTS templates; and, when some of its verified figures' sentences are
+found in the body, ``marked_body_html``: body_html with each one in a ``<mark>`` the figures panel
+links to (``articles.figure_marks``). The page reads the article row and renders
 the rest: the site's frame, metadata and related articles. ``related_ids``
 keeps the articles most like this one (shared tags, then regions), ranked; the page filters
 them through ``Article.objects.published()`` when it is viewed, since publication changes
-with the clock.
+with the clock. When an article is published, rescheduled or retagged, the lists of the
+articles it is now related to are cleared and ranked again on their next view.
 
 Freshness: receivers connected in ``ArticlesConfig.ready()`` refresh the documents of every
 article a saved or deleted row is shown on (the same rows the page cache watches, see
@@ -32,17 +35,18 @@ from functools import cache
 from itertools import islice
 
 from django.db.models import Count, IntegerField, Q, Value
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 
+from articles import figure_marks
 from articles.models import Article, ArticleAuthor, StatisticFigure
 from articles.seo import describe
 from articles.shown import articles_showing
 from articles.templatetags.articles_tags import describe as describe_picture
 from articles.templatetags.articles_tags import remote_src
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The parts of the page that are the same for every reader, rendered when the document is built.
 FRAGMENTS = {
     "header_html": "articles/includes/_article_header.html",  # regions, title, dateline, bylines, lead picture
@@ -76,6 +80,8 @@ def build(article) -> dict:
         if placement.image != shown_lead and not appears_in(placement.image, article.body_html)
     ]
     og_picture = describe_picture(lead)
+    verified = [figure for figure in article.figures.all() if figure.status == StatisticFigure.Status.VERIFIED]
+    marked_body, marked = figure_marks.mark_quotes(article.body_html, article.body_text, verified)
     document = {
         "version": version(),
         "description": describe(article.summary or article.body_text),
@@ -92,10 +98,12 @@ def build(article) -> dict:
             {"name": tag.name, "url": reverse("articles:tag", args=[tag.slug])}
             for tag in sorted(article.tags.all(), key=lambda tag: tag.name)
         ],
-        "figures": [
-            _figure(figure) for figure in article.figures.all() if figure.status == StatisticFigure.Status.VERIFIED
-        ],
+        "figures": [_figure(figure, figure.pk in marked) for figure in verified],
     }
+    if marked:
+        # body_html with each verified figure's sentence marked (articles.figure_marks); the page shows it
+        # instead of body_html. Kept only when it differs, since it doubles the document.
+        document["marked_body_html"] = marked_body
     for key, template_name in FRAGMENTS.items():
         document[key] = render_to_string(template_name, {"article": article, "page": document})
     return document
@@ -159,9 +167,15 @@ def _source(source):
     return {"name": source.name, "url": source.get_absolute_url(), "homepage": source.homepage}
 
 
-def _figure(figure):
+def _figure(figure, marked):
+    """A verified figure for the panel. ``anchor`` is the id of its sentence's mark in the body when ``marked``,
+    else of its row in the panel (so links from other pages to ``#figure-<pk>`` always land); ``href`` is where
+    the panel links to: the mark, or a text fragment that finds the sentence."""
     region = figure.region
     return {
+        "anchor": figure_marks.anchor(figure.pk),
+        "marked": marked,
+        "href": f"#{figure_marks.anchor(figure.pk)}" if marked else figure_marks.text_fragment(figure.quote),
         "indicator": figure.indicator,
         "value_text": figure.value_text,
         "period": figure.period,
@@ -218,8 +232,9 @@ _pending = ContextVar("newsroom_page_documents_pending", default=None)
 def refresh(article_ids, *, neighbours=False) -> int:
     """Rebuild and store the page documents and related lists of ``article_ids`` (missing ids are skipped).
 
-    With ``neighbours``, also re-rank the related lists of the articles each one is now related to,
-    so that a newly published or retagged article shows up beside them. Returns how many were stored.
+    With ``neighbours``, also have the articles each one is now related to ranked again (lazily, see
+    ``rerank()``), so that a newly published or retagged article shows up beside them. Returns how many
+    were stored.
     """
     ids = sorted(set(article_ids))
     stored = 0
@@ -238,11 +253,20 @@ def refresh(article_ids, *, neighbours=False) -> int:
 
 
 def rerank(article_ids) -> None:
-    """Recompute the related lists of ``article_ids`` (their documents stay as they are)."""
-    articles = list(Article.objects.filter(pk__in=article_ids).only("pk").prefetch_related("tags", "regions"))
-    for article in articles:
+    """Have the related lists of ``article_ids`` ranked again when their pages are next viewed (one UPDATE)."""
+    Article.objects.filter(pk__in=article_ids).update(related_ids=None)
+
+
+def related_ids_of(article) -> list[int]:
+    """``article.related_ids``, ranked now and stored when ``rerank()`` cleared them.
+
+    A store racing with a newer ``rerank()`` may keep a list one change old until the next one: related
+    articles are suggestions, and the page filters them through ``published()`` whatever the list says.
+    """
+    if article.related_ids is None:
         article.related_ids = related_candidates(article)
-    Article.objects.bulk_update(articles, ["related_ids"])
+        Article.objects.filter(pk=article.pk).update(related_ids=article.related_ids)
+    return article.related_ids
 
 
 def request_refresh(article_ids, *, neighbours=False) -> None:
@@ -318,8 +342,21 @@ def _about_to_delete(sender, instance, **kwargs):
         setattr(instance, _SHOWN_ON, _articles_showing(sender, instance))
 
 
+# Set on an article before its save: whether neighbours' related lists may change (new, published, rescheduled).
+_RERANK = "_newsroom_page_documents_rerank"
+
+
+def _before_article_save(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    before = Article.objects.filter(pk=instance.pk).values("status", "published_at").first() if instance.pk else None
+    moved = before is None or (before["status"], before["published_at"]) != (instance.status, instance.published_at)
+    setattr(instance, _RERANK, moved)
+
+
 def _saved(sender, instance, **kwargs):
-    request_refresh(_articles_showing(sender, instance), neighbours=sender is Article)
+    rerank_neighbours = sender is Article and instance.__dict__.pop(_RERANK, True)
+    request_refresh(_articles_showing(sender, instance), neighbours=rerank_neighbours)
 
 
 def _deleted(sender, instance, **kwargs):
@@ -348,7 +385,10 @@ def connect_refresh() -> None:
 
     from articles.models import ArticleImage, Author, Image, Region, Source
 
-    shown = [Article, ArticleAuthor, ArticleImage, Image, Source, Author, Region, StatisticFigure, Tag, TaggedItem]
+    # Taggings are followed through m2m_changed (taggit sends it for add, remove, set and clear) and through
+    # their Tag: a TaggedItem's own save would only repeat what m2m_changed asks.
+    shown = [Article, ArticleAuthor, ArticleImage, Image, Source, Author, Region, StatisticFigure, Tag]
+    pre_save.connect(_before_article_save, sender=Article, dispatch_uid="newsroom-page-document-article")
     for model in shown:
         uid = f"newsroom-page-document-{model._meta.label_lower}"
         post_save.connect(_saved, sender=model, dispatch_uid=uid)

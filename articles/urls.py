@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import feeds, views
+from articles import feeds, figure_views, views
 from articles.cache import cache_public_page
 from articles.search_view import SearchView
 
@@ -13,6 +13,8 @@ urlpatterns = [
     # Tag slugs keep Chinese characters (重庆), which the slug converter would refuse.
     path("tags/<str:slug>/", cache_public_page(views.TagArticleListView.as_view()), name="tag"),
     path("regions/<str:slug>/", cache_public_page(views.RegionArticleListView.as_view()), name="region"),
+    path("regions/<str:slug>/figures/", cache_public_page(figure_views.region_figures), name="region_figures"),
+    path("figures/", cache_public_page(figure_views.figures), name="figures"),
     path("sources/<str:slug>/", cache_public_page(views.SourceArticleListView.as_view()), name="source"),
     path("authors/<str:slug>/", cache_public_page(views.AuthorArticleListView.as_view()), name="author"),
     path("search/", cache_public_page(SearchView.as_view()), name="search"),

@@ -196,7 +196,7 @@ def article_context(request, article, page):
 
 def related_articles(article):
     """The first RELATED_LENGTH of the article's ranked related articles that are published now."""
-    ids = article.related_ids or []
+    ids = page_document.related_ids_of(article)
     if not ids:
         return []
     found = Article.objects.published().filter(pk__in=ids).select_related("lead_image").only(*RELATED_CARD_FIELDS)

@@ -29,10 +29,26 @@ class ArticleAuthorInline(admin.TabularInline):
 
 
 class StatisticFigureInline(admin.TabularInline):
+    """The article's figures, read-only: editors review and correct them at the figure desk, where
+    every change is recorded (``articles.figure_review``)."""
+
     model = StatisticFigure
-    fields = ["indicator", "value_text", "value", "unit", "period", "region", "source", "direction", "status"]
-    autocomplete_fields = ["region", "source"]
+    fields = ["status", "indicator", "value_text", "unit", "period", "region", "standard", "desk_link"]
+    readonly_fields = fields
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("region", "standard")  # no query per row
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="核实")
+    def desk_link(self, obj):
+        return format_html('<a href="{}">核实或更正</a>', reverse("admin:articles_statisticfigure_change", args=[obj.pk]))
 
 
 class PublicationFilter(admin.SimpleListFilter):
@@ -101,7 +117,8 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
             "imported_at", "created_by", "created_at", "updated_by", "updated_at"]}),
     ]
     inlines = [ArticleAuthorInline, GalleryInline, StatisticFigureInline]
-    actions = ["publish_selected", "unpublish_selected", "archive_selected", "submit_selected", "reextract_credits"]
+    actions = ["publish_selected", "unpublish_selected", "archive_selected", "submit_selected", "reextract_credits",
+               "extract_figures_selected"]
 
     # --- queries -------------------------------------------------------------------------------------------
 
@@ -125,7 +142,10 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
 
     @admin.display(description="数字", ordering="figure_total")
     def figure_count(self, obj):
-        return obj.figure_total
+        if not obj.figure_total:
+            return 0
+        url = reverse("admin:articles_statisticfigure_changelist") + f"?article__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.figure_total)
 
     @admin.display(description="预览")
     def preview_link(self, obj):
@@ -227,3 +247,19 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
         for article in changed:
             record_revision(article, user=request.user, message="重新提取署名与来源")
         self._report(request, changed, "重新提取并更新了", queryset.count())
+
+    @admin.action(description="抽取统计数字", permissions=["change"])
+    def extract_figures_selected(self, request, queryset):
+        from articles.figure_review import ExtractionContext, extract_candidates
+
+        editable = [a for a in queryset if workflow.can_edit(request.user, a)]
+        context = ExtractionContext.load()
+        with transaction.atomic(), page_document.deferred_refresh():
+            results = [extract_candidates(article, context=context) for article in editable]
+        found, new = sum(r.found for r in results), sum(r.created for r in results)
+        kept = sum(r.kept + r.moved + r.stale for r in results)
+        text = f"已从 {len(results)} 篇文章抽取 {found} 个数字（新增待核实 {new} 个），保留编辑核实过的 {kept} 个。"
+        skipped = queryset.count() - len(results)
+        if skipped:
+            text += f"{skipped} 篇无权操作，未抽取。"
+        self.message_user(request, text, messages.SUCCESS if results else messages.WARNING)

@@ -1,4 +1,4 @@
-"""Admin for sources, authors, regions, images and figures: the newsroom's catalogue.
+"""Admin for sources, authors, regions and images: the newsroom's catalogue (figures: ``figures.py``).
 
 Sources, authors and regions get a "合并所选" action; the merging itself is ``articles.merge``.
 Tags are taggit's own ``TagAdmin`` (with its merge action), registered by taggit.
@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from articles.admin.base import NewsroomAdmin
 from articles.merge import describe_relations, merge_authors, merge_regions, merge_sources
-from articles.models import Article, Author, Image, Region, Source, StatisticFigure
+from articles.models import Article, Author, Image, Region, Source
 
 
 @admin.action(permissions=["merge"], description="合并所选%(verbose_name_plural)s")
@@ -156,11 +156,3 @@ class ImageAdmin(NewsroomAdmin):
             return "—"
         return format_html('<img src="{}" alt="" loading="lazy" style="max-width:80px;max-height:60px">', obj.url)
 
-
-@admin.register(StatisticFigure)
-class StatisticFigureAdmin(NewsroomAdmin):
-    list_display = ["indicator", "value_text", "unit", "period", "region", "status", "article"]
-    list_filter = ["status", "direction"]
-    list_select_related = ["region", "article"]
-    search_fields = ["indicator", "quote"]
-    autocomplete_fields = ["article", "region", "source"]

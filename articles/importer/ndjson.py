@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from articles.export import EXPORT_SCHEMA_VERSION
+from articles.figure_review import extract_candidates
 from articles.importer.frontmatter import ImportFileError
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure
 from articles.page_document import deferred_refresh
@@ -115,7 +116,8 @@ def restore_article(document, *, article=None, restore_timestamps=True):
 
     ``article``: update this row instead of matching by source_key or slug (restoring a
     revision onto its own article even if its slug or source_key changed since); its slug is
-    kept. ``restore_timestamps=False`` leaves created_at alone and updated_at at "now", as
+    kept, and so are its statistic figures with their reviews (extraction follows the restored
+    text). ``restore_timestamps=False`` leaves created_at alone and updated_at at "now", as
     for any other edit; an import restores both from the document.
     """
     if "schema_version" in document:
@@ -126,6 +128,7 @@ def restore_article(document, *, article=None, restore_timestamps=True):
     else:
         document = _from_public(document)
     key = document.get("source_key")
+    own_article = article
     if article is None:
         article = (Article.objects.filter(source_key=key).first() if key else None) or Article.objects.filter(
             slug=document["slug"]).first()
@@ -157,27 +160,33 @@ def restore_article(document, *, article=None, restore_timestamps=True):
         ArticleImage.objects.create(article=article, image=image, order=order)
     lead = document.get("lead_image")
     article.lead_image = _image(lead) if lead else None
-    article.figures.all().delete()
-    for figure in document.get("figures") or []:
-        StatisticFigure.objects.create(
-            article=article,
-            indicator=figure.get("indicator") or "",
-            value=Decimal(figure["value"]),
-            value_end=Decimal(figure["value_end"]) if figure.get("value_end") is not None else None,
-            value_text=figure.get("value_text") or "",
-            unit=figure.get("unit") or "",
-            magnitude=Decimal(figure.get("magnitude") or "1"),
-            direction=figure.get("direction") or StatisticFigure.Direction.LEVEL,
-            is_approximate=bool(figure.get("approximate")),
-            period=figure.get("period") or "",
-            region=_region(figure["region"]) if figure.get("region") else None,
-            source=_source(figure.get("source")),
-            quote=figure.get("quote") or "",
-            start_offset=figure.get("start_offset") or 0,
-            end_offset=figure.get("end_offset") or 0,
-            status=figure.get("status") or StatisticFigure.Status.CANDIDATE,
-        )
+    if own_article is None:
+        article.figures.all().delete()
+        for figure in document.get("figures") or []:
+            StatisticFigure.objects.create(
+                article=article,
+                indicator=figure.get("indicator") or "",
+                value=Decimal(figure["value"]),
+                value_end=Decimal(figure["value_end"]) if figure.get("value_end") is not None else None,
+                value_text=figure.get("value_text") or "",
+                unit=figure.get("unit") or "",
+                magnitude=Decimal(figure.get("magnitude") or "1"),
+                direction=figure.get("direction") or StatisticFigure.Direction.LEVEL,
+                is_approximate=bool(figure.get("approximate")),
+                period=figure.get("period") or "",
+                region=_region(figure["region"]) if figure.get("region") else None,
+                source=_source(figure.get("source")),
+                quote=figure.get("quote") or "",
+                start_offset=figure.get("start_offset") or 0,
+                end_offset=figure.get("end_offset") or 0,
+                status=figure.get("status") or StatisticFigure.Status.CANDIDATE,
+            )
     article.save(update_fields=["lead_image"])
+    if own_article is not None:
+        # A revision restored onto its own article: figures are reviewed on the figure desk, not in
+        # revisions, so they stay with their review history; extraction follows the restored text
+        # (reviewed figures keep their values and move with their sentence, candidates are redone).
+        extract_candidates(article)
     if restore_timestamps:
         # Timestamps are history, not "now": bypass auto_now with a queryset update.
         Article.objects.filter(pk=article.pk).update(

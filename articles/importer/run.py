@@ -1,16 +1,18 @@
 """Import one file, or a folder of files, into the database: one transaction per file.
 
 The recipe, per file: read and decode -> split front matter -> repair the syndicated HTML
-(``syndicated.py``) -> resolve credits, sources and regions -> save in ``transaction.atomic``
--> ``ImportResult``. A file that cannot be imported raises ``ImportFileError``; the batch
-records the reason and goes on with the next file.
+(``syndicated.py``) -> resolve credits, sources and regions -> save in ``transaction.atomic``,
+with the statistic figures as candidates (``articles.figure_review``) -> ``ImportResult``. A
+file that cannot be imported raises ``ImportFileError``; the batch records the reason and goes
+on with the next file.
 
 Identity: an article is recognised again by its source's identity (``Article.source_key``):
 the ZAKER item id, else the original URL, else a hash of the body text, never the title.
 Re-importing the same bytes is "unchanged"; the same file (same file name) with new content
 is an update, unless an editor changed the title, summary or body since the import: that
 article is "skipped" and kept (``force=True`` overwrites). Another file with the same
-identity is a "duplicate" and saves nothing.
+identity is a "duplicate" and saves nothing. An update replaces the article's unreviewed
+figure candidates only: figures an editor verified, corrected or rejected stay as they are.
 """
 
 import hashlib
@@ -23,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from articles.figure_review import extract_candidates
 from articles.importer.attribution import (
     detect_regions,
     find_publisher,
@@ -227,6 +230,7 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
     regions = detect_regions(f"{article.title}\n{article.body_text}", article.title)
     article.regions.set(regions)
     article.tags.set([r.short_name or r.name for r in regions], clear=True)
+    extract_candidates(article)  # replaces unreviewed candidates only; editors' figures stay
     if notes:  # URLs left out: keep the editor informed on the article itself
         article.quality_warnings = warnings + notes
         article.save(update_fields=["quality_warnings"])

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='article',
             name='related_ids',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='相关文章'),
+            field=models.JSONField(blank=True, default=list, editable=False, null=True, verbose_name='相关文章'),
         ),
     ]

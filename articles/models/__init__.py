@@ -4,7 +4,7 @@ Submodules depend one way: regions, sources, people first; then images, articles
 """
 
 from .articles import Article, ArticleAuthor, ArticleImage, ArticleQuerySet
-from .figures import StatisticFigure
+from .figures import FigureChange, Indicator, StatisticFigure
 from .images import Image
 from .imports import ImportRun
 from .people import Author
@@ -20,8 +20,10 @@ __all__ = [
     "ArticleQuerySet",
     "ArticleRevision",
     "Author",
+    "FigureChange",
     "Image",
     "ImportRun",
+    "Indicator",
     "Region",
     "Source",
     "StatisticFigure",

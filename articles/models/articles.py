@@ -112,7 +112,8 @@ class Article(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
     # The article page's read model and its related articles, kept fresh by articles.page_document.
     page_document = models.JSONField("页面数据", default=dict, blank=True, editable=False)
-    related_ids = models.JSONField("相关文章", default=list, blank=True, editable=False)
+    # None: to be ranked again when the page is next viewed (a neighbour changed).
+    related_ids = models.JSONField("相关文章", default=list, blank=True, null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
