@@ -1,4 +1,4 @@
-"""Shared fixtures: a temporary MEDIA_ROOT, fast password hashing, small factories, a clock."""
+"""Shared fixtures: a temporary MEDIA_ROOT, fast password hashing, a clock, users in each role."""
 
 from datetime import timedelta
 
@@ -44,3 +44,26 @@ def clock(monkeypatch):
     clock = Clock(timezone.now().replace(microsecond=0))
     monkeypatch.setattr(timezone, "now", clock)
     return clock
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    """``make_user(username, group)``: a staff user in one of the roles (groups) of migration 0004."""
+    from django.contrib.auth.models import Group
+
+    def make(username, group):
+        user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("ed", "Editor")
+
+
+@pytest.fixture
+def contributor(make_user):
+    return make_user("co", "Contributor")

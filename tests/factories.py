@@ -80,3 +80,12 @@ def make_article_in_each_state(*, title="{state}-标题", summary=None) -> dict:
         ArticleAuthor.objects.create(article=article, author=author, role=ArticleAuthor.Role.REPORTER)
         articles[state] = article
     return articles
+
+
+def client_for(user):
+    """A test client logged in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -1,8 +1,6 @@
 """The article desk through the real admin: list, form, workflow rules, actions, lost updates, preview."""
 
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,7 +9,7 @@ from articles.models import Article, ArticleRevision
 from articles.preview import signed_preview_url
 
 from .adminform import form_data
-from .factories import SEED, make_article
+from .factories import SEED, client_for, make_article
 
 pytestmark = pytest.mark.django_db
 
@@ -20,31 +18,6 @@ CHANGELIST = "admin:articles_article_changelist"
 
 def change_url(article):
     return reverse("admin:articles_article_change", args=[article.pk])
-
-
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username, group):
-        user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
-        return user
-    return make
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("ed", "Editor")
-
-
-@pytest.fixture
-def contributor(make_user):
-    return make_user("co", "Contributor")
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

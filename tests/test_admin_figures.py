@@ -3,9 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,7 +13,7 @@ from articles.importer.run import import_markdown_file
 from articles.models import Article, FigureChange, Indicator, Region, StatisticFigure
 
 from .adminform import form_data
-from .factories import SEED, make_article
+from .factories import SEED, client_for, make_article
 
 pytestmark = pytest.mark.django_db
 
@@ -25,31 +23,6 @@ Status = StatisticFigure.Status
 
 def change_url(figure):
     return reverse("admin:articles_statisticfigure_change", args=[figure.pk])
-
-
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username, group):
-        user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
-        return user
-    return make
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("ed", "Editor")
-
-
-@pytest.fixture
-def contributor(make_user):
-    return make_user("co", "Contributor")
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

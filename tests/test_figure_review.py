@@ -27,25 +27,6 @@ seed_indicators = importlib.import_module("articles.migrations.0011_seed_indicat
 
 
 @pytest.fixture
-def make_user(django_user_model):
-    def make(username, group):
-        user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
-        return user
-    return make
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("ed", "Editor")
-
-
-@pytest.fixture
-def contributor(make_user):
-    return make_user("co", "Contributor")
-
-
-@pytest.fixture
 def seed():
     result = import_markdown_file(SEED)
     assert result.status == "created", result.reason
