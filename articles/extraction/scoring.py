@@ -42,16 +42,8 @@ class Miss:
         return f"{tag} {self.article[:28]:28} @{self.start:<5} {figure}  «{self.quote}»{note}"
 
 
-@dataclass
-class ArticleScore:
-    slug: str
-    gold: int = 0  # non-optional gold figures
-    candidates: int = 0
-    true_positives: int = 0
-    false_positives: int = 0
-    false_negatives: int = 0
-    optional_matched: int = 0
-    not_figure_hits: int = 0  # false positives whose number lies in a labelled not-figure span
+class _Rates:
+    """Precision and recall from ``true_positives``, ``false_positives`` and ``false_negatives`` (1.0 when empty)."""
 
     @property
     def precision(self) -> float:
@@ -65,7 +57,19 @@ class ArticleScore:
 
 
 @dataclass
-class Score:
+class ArticleScore(_Rates):
+    slug: str
+    gold: int = 0  # non-optional gold figures
+    candidates: int = 0
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+    optional_matched: int = 0
+    not_figure_hits: int = 0  # false positives whose number lies in a labelled not-figure span
+
+
+@dataclass
+class Score(_Rates):
     articles: list[ArticleScore] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
     agreement: dict[str, tuple[int, int]] = field(default_factory=dict)  # field -> (agree, of matched)
@@ -84,16 +88,6 @@ class Score:
     @property
     def false_negatives(self):
         return self._sum("false_negatives")
-
-    @property
-    def precision(self) -> float:
-        n = self.true_positives + self.false_positives
-        return self.true_positives / n if n else 1.0
-
-    @property
-    def recall(self) -> float:
-        n = self.true_positives + self.false_negatives
-        return self.true_positives / n if n else 1.0
 
     def summary(self) -> str:
         parts = [
