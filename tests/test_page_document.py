@@ -72,35 +72,18 @@ def test_renaming_or_editing_what_a_page_shows_reaches_its_document(client, chan
                                             quote="一个。", start_offset=0, end_offset=3)
     assert "旧作者" in page_text(client, article)
 
-    if change == "author":
-        author.name = "新作者"
-        author.save()
-        expected = "新作者"
-    elif change == "source":
-        source.name = "新来源"
-        source.save()
-        expected = "新来源"
-    elif change == "region":
-        region.name = "新地区"
-        region.save()
-        expected = "新地区"
-    elif change == "tag":
-        tag = Tag.objects.get(name="旧标签")
-        tag.name = "新标签"
-        tag.save()
-        expected = "新标签"
-    elif change == "image":
-        image.caption = "新图注"
-        image.save()
-        expected = "新图注"
-    elif change == "figure":
-        figure.status = StatisticFigure.Status.VERIFIED
-        figure.save()
-        expected = "旧指标"
-    else:
-        byline.role = ArticleAuthor.Role.PHOTOGRAPHER
-        byline.save()
-        expected = "摄影"
+    row, field, value = {
+        "author": (author, "name", "新作者"),
+        "source": (source, "name", "新来源"),
+        "region": (region, "name", "新地区"),
+        "tag": (Tag.objects.get(name="旧标签"), "name", "新标签"),
+        "image": (image, "caption", "新图注"),
+        "figure": (figure, "status", StatisticFigure.Status.VERIFIED),
+        "byline": (byline, "role", ArticleAuthor.Role.PHOTOGRAPHER),
+    }[change]
+    setattr(row, field, value)
+    row.save()
+    expected = {"figure": "旧指标", "byline": "摄影"}.get(change, value)  # what the page shows for it
     assert expected in str(stored(article))
     assert expected in page_text(client, article)
 
