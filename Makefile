@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= newsroom-demo
 
-.PHONY: run test venv install install-dev migrate demo serve lint bench clean
+.PHONY: run test venv install install-dev migrate demo runserver serve lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,18 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py create_demo_users --password "$(DEMO_PASSWORD)"
 	$(RUN_ENV) $(PY) manage.py verify_demo_figures
 
-serve:
+runserver:
 	@echo "Newsroom: site http://$(HOST):$(PORT)/  admin http://$(HOST):$(PORT)/admin/"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-run: demo serve
+run: demo runserver
+
+# Production: gunicorn (gunicorn.conf.py) with whitenoise serving the collected static files.
+# Takes the environment as it is (DEBUG off unless set): see README "Production deployment".
+# Migrations are a separate release step (`manage.py migrate`, once, not on every app server).
+serve: install
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -21,7 +21,12 @@ cache also records when the next one is due; no page is kept past that moment, a
 request after it starts a new generation.
 
 The cache is an optimisation: when its backend fails (Redis down), pages are rendered from
-the database and a warning is logged.
+the database and a warning is logged. A change made meanwhile cannot bump the generation, and a
+Redis that comes back with its data (a network outage, a hang, a restart from its dump) still
+holds the old generation and the pages rendered before the change. So a process that saw the
+cache fail starts a new generation on its first successful access afterwards (``_missed_changes``).
+Each process only knows its own failures: one that saw none may serve a page cached before the
+outage until a process that did handles a request (or until the page expires).
 """
 
 import hashlib
@@ -57,6 +62,16 @@ class ContentState(NamedTuple):
     next_publication: float  # time.time() at which the next scheduled article goes public; inf if none
 
 
+# True once this process failed to reach the cache: changes may have gone unrecorded meanwhile.
+_missed_changes = False
+
+
+def _cache_failed(message):
+    global _missed_changes
+    _missed_changes = True
+    logger.warning(message, exc_info=True)
+
+
 # --- the generation ---------------------------------------------------------------------------------------
 
 
@@ -66,7 +81,7 @@ def bump_generation() -> float:
     try:
         cache.set(GENERATION_KEY, generation, timeout=None)
     except Exception:  # each backend raises its own client's errors (redis.ConnectionError...)
-        logger.warning("Page cache unavailable: could not record a content change", exc_info=True)
+        _cache_failed("Page cache unavailable: could not record a content change")
     return generation
 
 
@@ -82,24 +97,27 @@ def refresh_schedule() -> float:
     try:
         cache.set(NEXT_PUBLICATION_KEY, next_publication, timeout=None)
     except Exception:
-        logger.warning("Page cache unavailable: could not record the publication schedule", exc_info=True)
+        _cache_failed("Page cache unavailable: could not record the publication schedule")
     return next_publication
 
 
 def content_state() -> ContentState | None:
     """The current generation and the next publication time; None when the cache backend fails.
 
-    Runs no query unless the schedule is unknown (an empty cache) or a scheduled article has
-    just become public: then it starts a new generation, since pages cached before may lack it.
+    Runs no query unless the schedule is unknown (an empty cache), a scheduled article has just
+    become public, or this process saw the cache fail since its last access (a change may have
+    gone unrecorded): then it starts a new generation, since pages cached before may lack it.
     """
+    global _missed_changes
     try:
         values = cache.get_many([GENERATION_KEY, NEXT_PUBLICATION_KEY])
         next_publication = values.get(NEXT_PUBLICATION_KEY)
-        if next_publication is not None and next_publication > time.time():
+        if next_publication is not None and next_publication > time.time() and not _missed_changes:
             return ContentState(cache.get_or_set(GENERATION_KEY, time.time, timeout=None), next_publication)
     except Exception:
-        logger.warning("Page cache unavailable: rendering from the database", exc_info=True)
+        _cache_failed("Page cache unavailable: rendering from the database")
         return None
+    _missed_changes = False  # before the bump: if the bump fails, it sets it again
     return ContentState(bump_generation(), refresh_schedule())
 
 
@@ -209,7 +227,7 @@ def _cached_page(key):
     try:
         return cache.get(key)
     except Exception:
-        logger.warning("Page cache unavailable: rendering from the database", exc_info=True)
+        _cache_failed("Page cache unavailable: rendering from the database")
         return None
 
 
@@ -221,7 +239,7 @@ def _store_page(key, response, timeout):
         try:
             cache.set(key, rendered, timeout)
         except Exception:
-            logger.warning("Page cache unavailable: could not store a page", exc_info=True)
+            _cache_failed("Page cache unavailable: could not store a page")
 
     # A TemplateResponse is rendered after the view returns (as cache_page does it).
     if callable(getattr(response, "render", None)):

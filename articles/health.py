@@ -1,22 +1,49 @@
-"""/healthz: is this process able to reach its database? For load balancers and uptime checks."""
+"""/healthz: can this process serve pages? For load balancers and uptime checks.
+
+The database decides: without it nothing can be served, so the answer is 503 and the load
+balancer sends readers elsewhere. The cache only speeds pages up (articles/cache.py renders
+from the database when it fails), so a cache that is down is reported ("unavailable", status
+"degraded") but still answers 200: taking every app server out because the shared Redis is
+down would turn a slower site into no site.
+"""
 
 import logging
 
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
 
+HEALTH_KEY = "newsroom:healthz"
+
 
 @never_cache
 def healthz(request):
-    """200 when ``SELECT 1`` succeeds; 503 naming only the error class otherwise. Never raises."""
+    """200 with ``{"status": "ok"|"degraded", "database": "ok", "cache": "ok"|"unavailable"}`` when
+    the database answers; 503 with the database error's class name (nothing more) when it does not.
+    Never raises."""
+    body = {"status": "ok", "database": "ok", "cache": cache_status()}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # Any failure means "unhealthy"; the details go to the log, not the client.
         logger.warning("Health check: database unreachable", exc_info=True)
-        return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse({**body, "status": "error", "database": type(exc).__name__}, status=503)
+    if body["cache"] != "ok":
+        body["status"] = "degraded"
+    return JsonResponse(body)
+
+
+def cache_status() -> str:
+    """"ok" when a value written to the cache reads back; "unavailable" otherwise (logged)."""
+    try:
+        cache.set(HEALTH_KEY, 1, timeout=10)
+        if cache.get(HEALTH_KEY) == 1:
+            return "ok"
+        logger.warning("Health check: the cache did not keep a value")
+    except Exception:  # each backend raises its own client's errors (redis.ConnectionError...)
+        logger.warning("Health check: cache unavailable", exc_info=True)
+    return "unavailable"

@@ -7,7 +7,8 @@ It owns these steps, each refusing bad input with ``ImageRejected`` (a readable 
   are refused before pixels are decoded), apply EXIF orientation and re-encode to drop EXIF/GPS metadata;
 - ``fetch_image``: run both for an ``Image`` row, store the file through Django storage and record the
   outcome in ``fetch_status``/``fetch_error``; a bad or unreachable picture never raises;
-- ``read_uploaded_image`` / ``store_uploaded_image``: the same checks for a file an editor uploads;
+- ``read_uploaded_image`` / ``store_uploaded_image`` / ``replace_uploaded_image``: the same checks for a file an
+  editor uploads (to the gallery, or in the image's own admin form);
 - ``make_renditions``: the sizes pages show, each in WEBP with a JPEG fallback, written through Django's
   storage API when a file is stored (upload or download), never when a page is first viewed.
 
@@ -241,6 +242,20 @@ def store_uploaded_image(uploaded_file, **fields) -> Image:
     """
     picture = read_uploaded_image(uploaded_file)
     image = Image(**fields)
+    _store_picture(image, picture)
+    with transaction.atomic():
+        image.save()
+        make_renditions(image)
+    return image
+
+
+def replace_uploaded_image(image: Image, uploaded_file) -> Image:
+    """Put an uploaded file into ``image`` (new or existing, other fields as set), checked and named as
+    ``store_uploaded_image`` does; save it and remake its renditions. The old file is left in place.
+
+    Raises ImageRejected, naming the file, and changes nothing if the upload is not a usable picture.
+    """
+    picture = read_uploaded_image(uploaded_file)
     _store_picture(image, picture)
     with transaction.atomic():
         image.save()

@@ -222,7 +222,9 @@ class Gunicorn:
         gunicorn = str(gunicorn) if gunicorn.exists() else shutil.which("gunicorn")
         if not gunicorn:
             raise SystemExit("bench: gunicorn is not installed (make install)")
-        command = [gunicorn, "bench.wsgi:application", "--workers", str(self.workers), "--worker-class", "sync",
+        # --config /dev/null: exactly this command line, not the project's gunicorn.conf.py (threads, access log).
+        command = [gunicorn, "bench.wsgi:application", "--config", os.devnull,
+                   "--workers", str(self.workers), "--worker-class", "sync",
                    "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--chdir", str(BASE_DIR)]
         self.process = subprocess.Popen(command, cwd=BASE_DIR, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT)

@@ -21,6 +21,9 @@ WSGI_APPLICATION = "bench.wsgi.application"
 DEBUG = False
 SECRET_KEY = BENCH_SECRET_KEY
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# Plain http on loopback, and no collectstatic: no https redirect, static URLs without the manifest.
+SECURE_SSL_REDIRECT = False
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 
 BENCH_DB = os.environ.get("BENCH_DB") or os.path.join(tempfile.gettempdir(), "newsroom-bench.sqlite3")
 if not os.environ.get("DATABASE_URL"):

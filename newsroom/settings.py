@@ -9,6 +9,9 @@ with DEBUG off. Variables (see README "Configuration" and .env.example):
 - ``ALLOWED_HOSTS``: comma-separated; defaults to localhost names.
 - ``MEDIA_ROOT``: where uploads and downloaded images go; default ``media/``.
 - ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0`` caches pages in Redis; default local memory.
+- Serving (README "Production deployment"): ``CSRF_TRUSTED_ORIGINS``, ``SECURE_*`` (HTTPS, HSTS,
+  the proxy header), ``DB_POOL*`` and ``DB_STATEMENT_TIMEOUT_MS`` (PostgreSQL), ``REQUEST_LOG_LEVEL``;
+  gunicorn's own variables are in gunicorn.conf.py.
 """
 
 import os
@@ -47,6 +50,23 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-newsroom-development-only"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Origins (scheme and host) whose form posts are accepted besides this host, e.g. https://news.example.org.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS: on by default in production (DEBUG off), off for development over plain http. Behind a
+# proxy that terminates TLS, name the header it sets (X-Forwarded-Proto) so that Django knows a
+# request came over https; only when the proxy always sets or strips it, or clients can spoof it.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe /healthz over plain http on the app server's own port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].strip().upper().replace("-", "_"), "https")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# One year, as the browsers' preload lists require; start lower (3600) on a domain new to https.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 
 INSTALLED_APPS = [
     # First, so that its admin templates (the dashboard on the index) override Django's.
@@ -62,7 +82,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole request and sees the final status (articles/request_log.py).
+    "articles.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files, before sessions and everything else: no session or user lookup for a CSS file.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,6 +125,35 @@ DATABASES = {
     )
 }
 
+
+def postgres_options(options=None):
+    """OPTIONS for a PostgreSQL DATABASES entry: Django's connection pool (``DB_POOL``, on by
+    default) and a statement timeout (``DB_STATEMENT_TIMEOUT_MS``; 0 turns it off).
+
+    The pool is shared by a process's threads, hands out only connections that pass a check (so a
+    PostgreSQL restart costs no failed request), and makes a request wait at most
+    ``DB_POOL_TIMEOUT`` seconds for a connection. The timeout cancels any query that runs longer,
+    so one slow query cannot hold a worker (gunicorn's gthread workers are never killed for it).
+    """
+    options = dict(options or {})
+    timeout_ms = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "30000"))
+    if timeout_ms > 0:
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout_ms}".strip()
+    if env_bool("DB_POOL", default=True):
+        options["pool"] = {
+            "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
+            # One connection per gunicorn thread (gunicorn.conf.py): no thread waits for another's.
+            "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", os.environ.get("GUNICORN_THREADS", "4"))),
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        }
+    return options
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = postgres_options(DATABASES["default"].get("OPTIONS"))
+    if "pool" in DATABASES["default"]["OPTIONS"]:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool refuses persistent connections
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -117,7 +170,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# whitenoise serves STATIC_ROOT (filled by collectstatic) with far-future caching of hashed,
+# compressed files. Production pages need the manifest: run collectstatic on every release.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# whitenoise's defaults, fixed when settings load (pytest-django turns DEBUG off during tests):
+# in development it serves the apps' files as they change, in production what collectstatic left.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
@@ -153,6 +219,58 @@ NEWSROOM_PREVIEW_MAX_AGE = int(os.environ.get("NEWSROOM_PREVIEW_MAX_AGE", 2 * 24
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "articles.request_log.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "requests": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # One JSON line per request on stdout (articles/request_log.py); WARNING or higher silences it.
+    "loggers": {
+        "newsroom.requests": {
+            "handlers": ["requests"],
+            "level": os.environ.get("REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
 }
+
+# --- Object storage (S3) -------------------------------------------------------------------------------------
+# Media (uploads, downloaded pictures and their renditions) go to an S3-compatible bucket through
+# django-storages (newsroom/storage.py) when NEWSROOM_S3_BUCKET (or AWS_STORAGE_BUCKET_NAME) is set;
+# otherwise to MEDIA_ROOT on the file system. Only STORAGES["default"] changes: "staticfiles" is kept.
+# See README "Object storage (S3)". Every variable below is optional except the bucket:
+# - NEWSROOM_S3_ENDPOINT_URL (or AWS_S3_ENDPOINT_URL): a non-AWS service, e.g. https://minio.example:9000;
+# - NEWSROOM_S3_REGION (or AWS_S3_REGION_NAME); NEWSROOM_S3_ADDRESSING_STYLE: "path" or "virtual";
+# - NEWSROOM_S3_ACCESS_KEY_ID / NEWSROOM_S3_SECRET_ACCESS_KEY: else boto3's own chain (AWS_ACCESS_KEY_ID...);
+# - NEWSROOM_S3_PREFIX: a folder inside the bucket for every key (e.g. "media");
+# - NEWSROOM_S3_CUSTOM_DOMAIN: the public host (CDN or bucket website) that URLs use, e.g. img.example.com;
+# - NEWSROOM_S3_ACL: a canned ACL sent with every upload (e.g. public-read); default none: a bucket policy
+#   makes the pictures public (buckets with ACLs disabled refuse uploads that carry one);
+# - NEWSROOM_S3_SIGNED_URLS: "1" for presigned URLs (private bucket), valid NEWSROOM_S3_SIGNED_URL_SECONDS.
+#   Off by default: published pictures are public, and stored page documents and cached pages keep URLs
+#   far longer than any signature lasts;
+# - NEWSROOM_S3_CACHE_CONTROL: the Cache-Control header stored with each object.
+NEWSROOM_S3_BUCKET = os.environ.get("NEWSROOM_S3_BUCKET") or os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if NEWSROOM_S3_BUCKET:
+    _s3_options = {
+        "bucket_name": NEWSROOM_S3_BUCKET,
+        "endpoint_url": os.environ.get("NEWSROOM_S3_ENDPOINT_URL") or os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("NEWSROOM_S3_REGION") or os.environ.get("AWS_S3_REGION_NAME") or None,
+        "location": os.environ.get("NEWSROOM_S3_PREFIX", "").strip("/"),
+        "custom_domain": os.environ.get("NEWSROOM_S3_CUSTOM_DOMAIN", "").strip().rstrip("/") or None,
+        "default_acl": os.environ.get("NEWSROOM_S3_ACL") or None,
+        "querystring_auth": env_bool("NEWSROOM_S3_SIGNED_URLS"),
+        "querystring_expire": int(os.environ.get("NEWSROOM_S3_SIGNED_URL_SECONDS", 3600)),
+        "signature_version": "s3v4",  # signed URLs: AWS's newer regions and R2/MinIO/OSS accept SigV4
+        # As on the file system: a name already taken gets a suffix instead of replacing another row's file.
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": os.environ.get("NEWSROOM_S3_CACHE_CONTROL", "public, max-age=86400")},
+    }
+    if os.environ.get("NEWSROOM_S3_ADDRESSING_STYLE"):
+        _s3_options["addressing_style"] = os.environ["NEWSROOM_S3_ADDRESSING_STYLE"]
+    if os.environ.get("NEWSROOM_S3_ACCESS_KEY_ID"):
+        _s3_options["access_key"] = os.environ["NEWSROOM_S3_ACCESS_KEY_ID"]
+        _s3_options["secret_key"] = os.environ.get("NEWSROOM_S3_SECRET_ACCESS_KEY", "")
+    STORAGES = {**STORAGES, "default": {"BACKEND": "newsroom.storage.S3MediaStorage", "OPTIONS": _s3_options}}
+# --- end of object storage -----------------------------------------------------------------------------------

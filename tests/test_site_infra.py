@@ -28,7 +28,7 @@ def test_robots_txt_is_plain_text_and_points_to_the_sitemap(client):
 def test_healthz_ok_without_caching(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"status": "ok", "database": "ok"}
+    assert json.loads(response.content) == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-store" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
 
 
@@ -39,7 +39,7 @@ def test_healthz_503_names_only_the_error_class(client, monkeypatch):
     monkeypatch.setattr(connections["default"], "cursor", refuse)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert json.loads(response.content) == {"status": "error", "database": "OperationalError"}
+    assert json.loads(response.content) == {"status": "error", "database": "OperationalError", "cache": "ok"}
     assert b"db.internal" not in response.content
     assert "no-store" in response["Cache-Control"]
 

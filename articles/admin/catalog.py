@@ -6,8 +6,10 @@ Tags are taggit's own ``TagAdmin`` (with its merge action), registered by taggit
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -15,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from articles.admin.base import NewsroomAdmin
+from articles.images import ImageRejected, make_renditions, read_uploaded_image, replace_uploaded_image
 from articles.merge import describe_relations, merge_authors, merge_regions, merge_sources
 from articles.models import Article, Author, Image, Region, Source
 
@@ -144,11 +147,39 @@ class RegionAdmin(CatalogAdmin):
     merge_function = staticmethod(merge_regions)
 
 
+class ImageForm(forms.ModelForm):
+    class Meta:
+        model = Image
+        fields = ["file"]  # the admin adds the others (with NewsroomAdmin's field overrides)
+
+    def clean_file(self):
+        """A new file gets the gallery upload's checks (real picture, size and pixel limits), with its reason."""
+        uploaded = self.cleaned_data.get("file")
+        if isinstance(uploaded, UploadedFile):
+            try:
+                read_uploaded_image(uploaded)
+            except ImageRejected as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return uploaded
+
+
 @admin.register(Image)
 class ImageAdmin(NewsroomAdmin):
+    form = ImageForm
     list_display = ["__str__", "thumbnail", "width", "height", "credit", "fetch_status"]
     list_filter = ["fetch_status", "is_placeholder"]
     search_fields = ["caption", "credit", "remote_url"]
+
+    def save_model(self, request, obj, form, change):
+        """A file chosen here is stored as a gallery upload is: upright, without metadata, under its content
+        hash (not the uploader's name), with new renditions. Clearing the file drops the renditions too."""
+        uploaded = form.cleaned_data.get("file")
+        if "file" in form.changed_data and isinstance(uploaded, UploadedFile):
+            replace_uploaded_image(obj, uploaded)
+            return
+        super().save_model(request, obj, form, change)
+        if "file" in form.changed_data and not obj.file and obj.renditions:
+            make_renditions(obj)
 
     @admin.display(description="预览")
     def thumbnail(self, obj):

@@ -1,0 +1,46 @@
+"""gunicorn's settings for ``make serve``: gunicorn reads ./gunicorn.conf.py when started here.
+
+Like newsroom/settings.py, everything comes from the environment (README "Production deployment"):
+
+- ``HOST``, ``PORT``: where to listen (default 127.0.0.1:8000; ``HOST=0.0.0.0`` when the load
+  balancer is on another machine).
+- ``WEB_CONCURRENCY``: worker processes; default 2 x cores + 1, at most 8 (each worker holds its
+  own copy of the app, about 100 MB once jieba's dictionary is loaded).
+- ``GUNICORN_THREADS``: threads per worker (default 4). Requests mostly wait on PostgreSQL and
+  Redis, so a few threads per process serve more readers than more processes would, for less
+  memory. ``DB_POOL_MAX_SIZE`` defaults to the same number (settings.py).
+- ``GUNICORN_TIMEOUT``: seconds before a worker that stopped answering its master is restarted
+  (default 30). With threads the master hears from a worker even while one request is slow, so
+  slow queries are bounded by ``DB_STATEMENT_TIMEOUT_MS`` instead.
+- ``GUNICORN_ACCESS_LOG``: where the access log goes (default ``-``, stdout; empty turns it off;
+  the JSON request log of articles/request_log.py goes to stdout too).
+- ``FORWARDED_ALLOW_IPS`` (gunicorn's own): proxies trusted for X-Forwarded-* headers.
+"""
+
+import os
+
+MAX_WORKERS = 8
+
+wsgi_app = "newsroom.wsgi:application"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * len(os.sched_getaffinity(0)) + 1, MAX_WORKERS))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+# Behind a load balancer that keeps connections open: longer than its idle timeout is pointless,
+# shorter makes it reconnect; nginx's upstream keepalive default is 60 s.
+keepalive = 5
+# Restart each worker after a few thousand requests (staggered), so a slow leak never grows.
+max_requests = 5000
+max_requests_jitter = 500
+
+# gunicorn >= 25's control socket (gunicornc) defaults to one path per user: two instances on one
+# machine (two ports) would take it from each other. Nothing here uses it.
+control_socket_disable = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+# The combined format plus the duration in ms and the request id shared with the JSON log.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms %({x-request-id}o)s'
