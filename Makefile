@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 # The demo runs with DEBUG on (media served, development secret key) unless you set them.
-RUN_ENV := DEBUG=$${DEBUG:-1}
+# Background tasks run in the request in the demo (no worker to start); production queues them.
+RUN_ENV := DEBUG=$${DEBUG:-1} TASKS_BACKEND=$${TASKS_BACKEND:-immediate}
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= newsroom-demo
 
-.PHONY: run test venv install install-dev migrate demo runserver serve lint bench clean
+.PHONY: run test venv install install-dev migrate demo runserver serve worker lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,11 @@ run: demo runserver
 serve: install
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn
+
+# The background worker (README "Background work"): runs queued image downloads, figure
+# extraction and page-document rebuilds; as many as you like, beside the app servers.
+worker: install
+	$(PY) manage.py db_worker --no-reload
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -9,6 +9,8 @@ with DEBUG off. Variables (see README "Configuration" and .env.example):
 - ``ALLOWED_HOSTS``: comma-separated; defaults to localhost names.
 - ``MEDIA_ROOT``: where uploads and downloaded images go; default ``media/``.
 - ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0`` caches pages in Redis; default local memory.
+- ``TASKS_BACKEND``: "database" (default: background work is queued in the database and run by
+  ``manage.py db_worker``) or "immediate" (run in the request, no worker; tests use it).
 - Serving (README "Production deployment"): ``CSRF_TRUSTED_ORIGINS``, ``SECURE_*`` (HTTPS, HSTS,
   the proxy header), ``DB_POOL*`` and ``DB_STATEMENT_TIMEOUT_MS`` (PostgreSQL), ``REQUEST_LOG_LEVEL``;
   gunicorn's own variables are in gunicorn.conf.py.
@@ -79,6 +81,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
     "taggit",
+    # Background work (articles/tasks.py): the tasks framework and its database queue + db_worker.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +200,18 @@ NEWSROOM_MAX_SOURCE_BYTES = int(os.environ.get("NEWSROOM_MAX_SOURCE_BYTES", 2 * 
 NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", 15 * 1024 * 1024))
 NEWSROOM_IMAGE_TIMEOUT = float(os.environ.get("NEWSROOM_IMAGE_TIMEOUT", 10))
 NEWSROOM_IMAGE_MAX_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", 40_000_000))
+
+# Background work (articles/tasks.py, README "Background work"): django-tasks, the backport of
+# Django 6's tasks framework. The database backend needs no extra service and enqueues inside the
+# caller's transaction; ``manage.py db_worker`` runs the queue.
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = os.environ.get("TASKS_BACKEND", "database").strip().lower()
+if _tasks_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_tasks_backend!r}")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
 
 # Django's cache: anonymous pages (articles/cache.py). Local memory belongs to one process: with
 # several workers, set REDIS_URL so that a change retires every worker's pages at once.

@@ -67,3 +67,10 @@ def editor(make_user):
 @pytest.fixture
 def contributor(make_user):
     return make_user("co", "Contributor")
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    """Background tasks (articles/tasks.py) run at once in tests; a test that needs the real
+    database queue and worker asks for ``database_tasks`` (tests/test_tasks.py)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -250,16 +250,14 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
 
     @admin.action(description="抽取统计数字", permissions=["change"])
     def extract_figures_selected(self, request, queryset):
-        from articles.figure_review import ExtractionContext, extract_candidates
+        """Queue one extraction per article the user may edit (articles/tasks.py): many articles
+        take longer than a request should; the worker does them and the desk shows the candidates."""
+        from articles.tasks import enqueue_figure_extraction
 
-        editable = [a for a in queryset if workflow.can_edit(request.user, a)]
-        context = ExtractionContext.load()
-        with transaction.atomic(), page_document.deferred_refresh():
-            results = [extract_candidates(article, context=context) for article in editable]
-        found, new = sum(r.found for r in results), sum(r.created for r in results)
-        kept = sum(r.kept + r.moved + r.stale for r in results)
-        text = f"已从 {len(results)} 篇文章抽取 {found} 个数字（新增待核实 {new} 个），保留编辑核实过的 {kept} 个。"
-        skipped = queryset.count() - len(results)
+        editable = [a.pk for a in queryset if workflow.can_edit(request.user, a)]
+        queued = enqueue_figure_extraction(editable)
+        text = f"已将 {queued} 篇文章的统计数字抽取加入后台队列，完成后新数字会出现在待核实列表中。"
+        skipped = queryset.count() - queued
         if skipped:
             text += f"{skipped} 篇无权操作，未抽取。"
-        self.message_user(request, text, messages.SUCCESS if results else messages.WARNING)
+        self.message_user(request, text, messages.SUCCESS if queued else messages.WARNING)

@@ -45,6 +45,11 @@ class ImportUploadForm(forms.Form):
         help_text="有日期且没有质量提示的新文章直接发布；其余仍为草稿。",
     )
 
+    download_images = forms.BooleanField(
+        label="下载图片", required=False,
+        help_text="在后台下载、检查并保存文章里的远程图片（含各尺寸副本）；由后台任务处理（manage.py db_worker），稍后可见。",
+    )
+
     def __init__(self, *args, can_publish=False, **kwargs):
         super().__init__(*args, **kwargs)
         if not can_publish:  # the server ignores it anyway (import_uploaded_files checks the user)
@@ -100,10 +105,14 @@ class ImportRunAdmin(NewsroomAdmin):
             form = ImportUploadForm(request.POST, request.FILES, can_publish=can_publish)
             if form.is_valid():
                 run = import_uploaded_files(
-                    form.cleaned_data["files"], user=request.user, publish=form.cleaned_data.get("publish", False)
+                    form.cleaned_data["files"], user=request.user, publish=form.cleaned_data.get("publish", False),
+                    queue_images=form.cleaned_data["download_images"],
                 )
                 self.log_addition(request, run, [{"added": {}}])
-                self.message_user(request, run.summary, messages.WARNING if run.failed_count else messages.SUCCESS)
+                text = run.summary
+                if run.images_queued:
+                    text += f"；已将 {run.images_queued} 篇文章的图片下载加入后台队列，处理完成后图片会出现在文章里。"
+                self.message_user(request, text, messages.WARNING if run.failed_count else messages.SUCCESS)
                 return redirect(reverse("admin:articles_importrun_change", args=[run.pk]))
         else:
             form = ImportUploadForm(can_publish=can_publish)

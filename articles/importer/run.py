@@ -58,6 +58,7 @@ class ImportResult:
     reason: str = ""
     slug: str = ""
     warnings: list = field(default_factory=list)
+    images_queued: bool = False  # its image download went to the task queue (articles/tasks.py)
 
     def line(self):
         detail = f" {self.slug}" if self.slug else ""
@@ -104,10 +105,12 @@ def iter_source_files(paths):
 
 
 def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None,
-                 user=None):
+                 user=None, queue_images=False):
     """Import every file under ``paths``; returns an ImportReport.
 
     ``on_result(result, number, total)`` is called after each file, for progress output.
+    ``download_images`` fetches images now; ``queue_images`` queues a background download per
+    created or updated article instead (``articles.tasks.download_images``).
     """
     from articles.importer.ndjson import import_ndjson_file
 
@@ -118,7 +121,8 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
             results = import_ndjson_file(path, dry_run=dry_run)
         else:
             results = [import_markdown_file(path, dry_run=dry_run, publish=publish,
-                                            download_images=download_images, force=force, user=user)]
+                                            download_images=download_images, force=force, user=user,
+                                            queue_images=queue_images)]
         for result in results:
             report.results.append(result)
             if on_result:
@@ -127,7 +131,7 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
 
 
 def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False,
-                         user=None) -> ImportResult:
+                         user=None, queue_images=False) -> ImportResult:
     """Import one Markdown file. Never raises for bad input: returns a 'failed' result.
 
     ``user`` (an admin upload) becomes the article's creator and last editor, so that a
@@ -148,8 +152,15 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
     except (ValidationError, DatabaseError) as error:
         return ImportResult(str(path), "failed", f"could not save: {error}")
     result.path = str(path)
-    if download_images and not dry_run and result.status in ("created", "updated"):
+    if dry_run or result.status not in ("created", "updated"):
+        return result
+    if download_images:
         result.warnings += download_article_images(Article.objects.get(slug=result.slug))
+    elif queue_images:
+        from articles.tasks import download_images as download_task
+
+        download_task.enqueue(Article.objects.values_list("pk", flat=True).get(slug=result.slug))
+        result.images_queued = True
     return result
 
 

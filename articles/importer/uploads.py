@@ -46,8 +46,11 @@ class ArchiveRefused(Exception):
     """The whole archive is refused; the message is its failed line's reason."""
 
 
-def import_uploaded_files(files, *, user=None, publish=False) -> ImportRun:
+def import_uploaded_files(files, *, user=None, publish=False, queue_images=False) -> ImportRun:
     """Import uploaded files (Django ``UploadedFile`` objects) and return the saved ImportRun.
+
+    ``queue_images`` queues a background image download per created or updated article; the
+    returned run's ``images_queued`` (not stored) says how many were queued.
 
     ``publish`` is honoured only without a ``user`` or for one with ``articles.publish_article``;
     otherwise new articles stay drafts. Unsupported and refused files come first in the lines,
@@ -79,15 +82,17 @@ def import_uploaded_files(files, *, user=None, publish=False) -> ImportRun:
             lines.extend(format_result_lines(result, len(refused) + number, total))
 
         importer = user if getattr(user, "is_authenticated", False) else None
-        report = import_paths([root], publish=publish, on_result=record, user=importer)
+        report = import_paths([root], publish=publish, on_result=record, user=importer, queue_images=queue_images)
 
     report.results[:0] = refused
-    return ImportRun.objects.create(
+    run = ImportRun.objects.create(
         created_by=user if getattr(user, "is_authenticated", False) else None,
         summary=report.summary()[:300],
         lines=lines,
         failed_count=len(report.failed),
     )
+    run.images_queued = sum(result.images_queued for result in report.results)
+    return run
 
 
 def safe_upload_name(name) -> str:
