@@ -179,6 +179,22 @@ def test_csv_has_the_same_rows_as_json(client, world):
     assert by_indicator["无地区"]["region"] == "" and by_indicator["增速"]["value_end"] == "5.500000"
 
 
+def test_csv_cells_never_run_as_spreadsheet_formulas(client, world):
+    article = world["chongqing"].article  # published
+    hostile = ['=HYPERLINK("http://evil.example","点我")', "+1+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+    for n, text in enumerate(hostile):
+        StatisticFigure.objects.create(article=article, indicator=text, quote=text, value=Decimal("-2.75"),
+                                       value_text="-2.75 ‰", start_offset=n, end_offset=n + 1,
+                                       status=StatisticFigure.Status.VERIFIED)
+    rows = read_csv(client.get(URL, {"format": "csv"}))
+    cells = {row[CSV_COLUMNS.index("indicator")]: dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]}
+    for text in hostile:
+        row = cells["'" + text]  # shown as text by spreadsheets
+        assert row["quote"] == "'" + text
+        assert row["value"] == "-2.750000" and row["value_text"] == "'-2.75 ‰"  # a number stays a number
+    assert set(hostile) <= {row["indicator"] for row in results(client, limit=100)["results"]}  # JSON: as written
+
+
 def test_csv_is_filtered_unpaginated_and_bounded_in_queries(client, world):
     article = make_article()
 

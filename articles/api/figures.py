@@ -14,6 +14,7 @@ JSON is paginated: ``limit`` (default 100, 1..1000) and an opaque signed ``curso
 """
 
 import csv
+import re
 
 from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
@@ -66,8 +67,22 @@ def figures_queryset(params):
     return figures
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def spreadsheet_safe(value):
+    """``value`` for a CSV cell: text a spreadsheet would run as a formula gets a leading apostrophe,
+    which spreadsheets show as text; numbers (``-2.75``) stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def flatten_figure(document):
-    """One CSV row (a list in ``CSV_COLUMNS`` order) from a ``serialize_figure`` document."""
+    """One CSV row (a list in ``CSV_COLUMNS`` order) from a ``serialize_figure`` document, safe to open
+    in a spreadsheet (``spreadsheet_safe``): quotes and indicators come from syndicated text."""
     region, source = document["region"] or {}, document["source"] or {}
     flat = {
         **document,
@@ -75,7 +90,7 @@ def flatten_figure(document):
         "region": region.get("name"), "region_slug": region.get("slug"), "region_code": region.get("code"),
         "source": source.get("name"), "source_slug": source.get("slug"),
     }
-    return ["" if flat[column] is None else flat[column] for column in CSV_COLUMNS]
+    return ["" if flat[column] is None else spreadsheet_safe(flat[column]) for column in CSV_COLUMNS]
 
 
 class _Echo:
