@@ -44,7 +44,7 @@ from articles.models import Article, ArticleAuthor, StatisticFigure
 from articles.seo import describe
 from articles.shown import articles_showing
 from articles.templatetags.articles_tags import describe as describe_picture
-from articles.templatetags.articles_tags import remote_src
+from articles.templatetags.articles_tags import gallery_items, remote_src
 
 SCHEMA_VERSION = 3
 # The parts of the page that are the same for every reader, rendered when the document is built.
@@ -142,11 +142,10 @@ def _figure_item(image):
 
 
 def _gallery_items(images):
-    """The ``GalleryItem`` shape of ``articles_tags.gallery_items()``, as plain dicts."""
-    shown = [item for item in map(_figure_item, images) if item is not None]
-    for number, item in enumerate(shown, start=1):
-        item.update(number=number, total=len(shown))
-    return shown
+    """``articles_tags.gallery_items()`` (the showable images, numbered), as plain dicts."""
+    return [
+        {**_figure_item(item.image), "number": item.number, "total": item.total} for item in gallery_items(images)
+    ]
 
 
 def _byline_groups(bylines):
@@ -404,10 +403,7 @@ def refresh_outdated(*, verbosity=1, stdout=None, **kwargs) -> int:
     # Compared in Python: a missing key is NULL in SQL, which exclude() would not match on every backend.
     versions = Article.objects.values_list("pk", "page_document__version")
     current = version()
-    ids = [pk for pk, stored in versions if stored != current]
-    done = 0
-    for start in range(0, len(ids), REFRESH_CHUNK_SIZE):
-        done += refresh(ids[start : start + REFRESH_CHUNK_SIZE])
+    done = refresh(pk for pk, stored in versions if stored != current)  # refresh() works in chunks
     if done and verbosity and stdout:
         stdout.write(f"  Built the page documents of {done} articles.\n")
     return done
