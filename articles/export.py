@@ -353,25 +353,37 @@ def _chunk_relations(rows, full):
     return relations
 
 
+def export_rows(queryset, *extra, full: bool = False):
+    """``queryset`` as the plain ``values()`` rows ``export_documents`` takes, in its order.
+
+    ``extra``: further fields or annotations to read along (a pagination key, say).
+    """
+    source_lookups = [f"{fk}__{f}" for fk in ("publisher", "syndicator") for f in ("id", *SOURCE_FIELDS)]
+    fields = ARTICLE_FIELDS + (FULL_ARTICLE_FIELDS if full else ())
+    return queryset.prefetch_related(None).values(*fields, *source_lookups, "lead_image_id", *extra)
+
+
+def export_documents(rows, *, base_url: str = "", full: bool = False, article_path=None) -> list:
+    """The documents of ``export_rows`` rows, in their order: each relation in one query for all of them."""
+    article_path = article_path or _article_path_maker()
+    for row in rows:
+        row["url"] = article_path(row["slug"])
+    relations = _chunk_relations(rows, full) if rows else {}
+    return [article_document(row, relations[row["pk"]], base_url, full) for row in rows]
+
+
 def iter_export_lines(queryset, *, base_url: str = "", full: bool = False, chunk_size: int = EXPORT_CHUNK_SIZE):
     """NDJSON lines (each ending in a newline) for ``queryset``'s articles, in primary-key order.
 
     The one generator behind ``export_articles`` and ``GET /api/v1/export.ndjson``. Articles are
-    read ``chunk_size`` at a time as plain ``values()`` rows; each chunk's relations (bylines, data
-    sources, regions, tags, images, figures) come in one query per relation (``_chunk_relations``),
-    so memory stays flat and the number of queries grows with the number of chunks, not of
-    articles. The documents are built by ``article_document``, like ``serialize_article``'s.
+    read ``chunk_size`` at a time as plain ``values()`` rows (``export_rows``); each chunk's
+    relations (bylines, data sources, regions, tags, images, figures) come in one query per
+    relation (``export_documents``), so memory stays flat and the number of queries grows with
+    the number of chunks, not of articles. The documents are built by ``article_document``, like
+    ``serialize_article``'s.
     """
-    source_lookups = [f"{fk}__{f}" for fk in ("publisher", "syndicator") for f in ("id", *SOURCE_FIELDS)]
-    fields = ARTICLE_FIELDS + (FULL_ARTICLE_FIELDS if full else ())
-    rows = (
-        queryset.prefetch_related(None).order_by("pk")
-        .values(*fields, *source_lookups, "lead_image_id").iterator(chunk_size=chunk_size)
-    )
+    rows = export_rows(queryset.order_by("pk"), full=full).iterator(chunk_size=chunk_size)
     article_path = _article_path_maker()
     while chunk := list(islice(rows, chunk_size)):
-        for row in chunk:
-            row["url"] = article_path(row["slug"])
-        relations = _chunk_relations(chunk, full)
-        for row in chunk:
-            yield json.dumps(article_document(row, relations[row["pk"]], base_url, full), ensure_ascii=False) + "\n"
+        for document in export_documents(chunk, base_url=base_url, full=full, article_path=article_path):
+            yield json.dumps(document, ensure_ascii=False) + "\n"

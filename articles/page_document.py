@@ -23,7 +23,9 @@ inlines) refreshes wait until the block ends and run once per article. ``QuerySe
 sends no signals: code that changes shown content that way calls ``refresh()`` itself. A
 document built by older code or templates (its ``version()`` differs) is never shown: the page
 builds a fresh one (``document_for()``), ``migrate`` rewrites the outdated ones, and
-``python manage.py refresh_page_documents --all`` rewrites them all.
+``python manage.py refresh_page_documents --all`` rewrites them all. More than
+``INLINE_REFRESH_LIMIT`` documents to rebuild at once are outdated in one UPDATE and rebuilt by
+the task queue's worker (``refresh_soon()``).
 """
 
 import hashlib
@@ -62,6 +64,10 @@ FRAGMENT_TEMPLATES = (
 )
 RELATED_CANDIDATES = 12  # kept per article; the page shows the first RELATED_LENGTH still published
 REFRESH_CHUNK_SIZE = 200
+# More articles than this to refresh after one change (a region shown on thousands of pages renamed, a
+# deploy with new fragment templates): their stored documents are marked outdated in one UPDATE (their
+# pages build a fresh one meanwhile) and the rebuild goes to the task queue (articles/tasks.py).
+INLINE_REFRESH_LIMIT = 200
 # build() reads these; everything else (the editor's body, the raw file, the search column) stays on disk.
 BUILD_DEFERRED = ("body", "search_text", "raw_source", "quality_warnings")
 
@@ -275,7 +281,7 @@ def request_refresh(article_ids, *, neighbours=False) -> None:
         return
     pending = _pending.get()
     if pending is None:
-        refresh(article_ids, neighbours=neighbours)
+        refresh_soon(article_ids, neighbours=neighbours)
         return
     pending["documents"] |= article_ids
     if neighbours:
@@ -299,8 +305,22 @@ def deferred_refresh():
     finally:
         _pending.reset(token)
     neighbours = pending["neighbours"]
-    refresh(pending["documents"] - neighbours)
-    refresh(neighbours, neighbours=True)
+    refresh_soon(pending["documents"] - neighbours)
+    refresh_soon(neighbours, neighbours=True)
+
+
+def refresh_soon(article_ids, *, neighbours=False) -> None:
+    """``refresh()`` now, or, for more than ``INLINE_REFRESH_LIMIT`` articles, outdate their documents
+    (never shown again: pages build their own) and queue the rebuild in batches."""
+    ids = sorted(set(article_ids))
+    if len(ids) <= INLINE_REFRESH_LIMIT:
+        refresh(ids, neighbours=neighbours)
+        return
+    from articles.tasks import enqueue_refresh
+
+    for start in range(0, len(ids), REFRESH_CHUNK_SIZE):
+        Article.objects.filter(pk__in=ids[start : start + REFRESH_CHUNK_SIZE]).update(page_document={})
+    enqueue_refresh(ids, neighbours=neighbours)
 
 
 def refresh_all(*, chunk_size=REFRESH_CHUNK_SIZE, progress=None) -> int:
@@ -399,11 +419,21 @@ def connect_refresh() -> None:
 
 
 def refresh_outdated(*, verbosity=1, stdout=None, **kwargs) -> int:
-    """Build the documents that are missing or outdated (see ``version()``), as ``migrate`` ends; returns how many."""
+    """Build the documents that are missing or outdated (see ``version()``) as ``migrate`` ends: up to
+    ``INLINE_REFRESH_LIMIT`` at once, more through the task queue; returns how many."""
     # Compared in Python: a missing key is NULL in SQL, which exclude() would not match on every backend.
     versions = Article.objects.values_list("pk", "page_document__version")
     current = version()
-    done = refresh(pk for pk, stored in versions if stored != current)  # refresh() works in chunks
+    outdated = [pk for pk, stored in versions if stored != current]
+    if len(outdated) > INLINE_REFRESH_LIMIT:
+        from articles.tasks import enqueue_refresh
+
+        batches = enqueue_refresh(outdated)
+        if verbosity and stdout:
+            stdout.write(f"  Queued the page documents of {len(outdated)} articles (in {batches} task(s) for the"
+                         " worker; their pages are built as they are viewed until then).\n")
+        return len(outdated)
+    done = refresh(outdated)
     if done and verbosity and stdout:
         stdout.write(f"  Built the page documents of {done} articles.\n")
     return done

@@ -48,9 +48,10 @@ def extract_figures(article_id: int) -> dict:
 
 
 @task()
-def refresh_page_documents(article_ids: list[int]) -> int:
-    """Rebuild the page documents of a batch of articles; returns how many were stored."""
-    return page_document.refresh(article_ids)
+def refresh_page_documents(article_ids: list[int], neighbours: bool = False) -> int:
+    """Rebuild the page documents of a batch of articles (and have their new neighbours ranked again);
+    returns how many were stored."""
+    return page_document.refresh(article_ids, neighbours=neighbours)
 
 
 def enqueue_images(article_ids) -> int:
@@ -69,10 +70,10 @@ def enqueue_figure_extraction(article_ids) -> int:
     return len(ids)
 
 
-def enqueue_refresh(article_ids, *, batch_size=REFRESH_BATCH_SIZE) -> int:
+def enqueue_refresh(article_ids, *, neighbours=False, batch_size=REFRESH_BATCH_SIZE) -> int:
     """Queue page-document rebuilds in batches of ``batch_size`` ids; returns how many tasks were queued."""
     ids = sorted(set(article_ids))
     batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
     for batch in batches:
-        refresh_page_documents.enqueue(batch)
+        refresh_page_documents.enqueue(batch, neighbours)
     return len(batches)

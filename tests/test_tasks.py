@@ -5,15 +5,17 @@ enqueue from the admin as an editor would, check that nothing happened yet, then
 in-process with ``--batch`` (it exits when the queue is empty) and look at the results.
 """
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from articles import tasks
+from articles import page_document, tasks
 from articles.importer.run import import_markdown_file
-from articles.models import Article, Image
+from articles.models import Article, Image, Region
 
 from .factories import SEED, client_for, make_article, make_markdown
 from .test_images import server  # noqa: F401  (the local HTTP server fixture)
@@ -110,6 +112,41 @@ def test_refresh_tasks_rebuild_page_documents_in_batches(database_tasks):
     run_worker()
     assert statuses() == ["SUCCESSFUL"] * 3
     assert sorted(DBTaskResult.objects.values_list("return_value", flat=True)) == [1, 2, 2]
+    assert not Article.objects.filter(pk__in=ids, page_document={}).exists()
+
+
+def test_a_change_shown_on_many_pages_goes_to_the_worker(database_tasks, monkeypatch, client):
+    """Renaming a region shown on more pages than INLINE_REFRESH_LIMIT: the save outdates their documents in
+    one UPDATE and queues the rebuild; the pages show the new name at once (built live), the worker stores it."""
+    monkeypatch.setattr(page_document, "INLINE_REFRESH_LIMIT", 2)
+    region = Region.objects.create(name="万州区", kind=Region.Kind.COUNTY)
+    articles = [make_article() for _ in range(3)]
+    for article in articles:
+        article.regions.add(region)  # one page each: rebuilt at once
+    assert not DBTaskResult.objects.exists()
+
+    region.name = "万州新区"
+    region.save()
+    stored = Article.objects.filter(pk__in=[a.pk for a in articles]).values_list("page_document", flat=True)
+    assert list(stored) == [{}] * 3
+    assert statuses() == ["READY"]
+    assert "万州新区" in client.get(articles[0].get_absolute_url()).text
+
+    run_worker()
+    assert statuses() == ["SUCCESSFUL"]
+    assert all("万州新区" in document["footer_html"] and document["version"] == page_document.version()
+               for document in stored.all())
+
+
+def test_migrate_queues_many_outdated_documents(database_tasks, monkeypatch):
+    monkeypatch.setattr(page_document, "INLINE_REFRESH_LIMIT", 2)
+    ids = [make_article().pk for _ in range(3)]
+    Article.objects.filter(pk__in=ids).update(page_document={})
+    out = io.StringIO()
+    assert page_document.refresh_outdated(stdout=out) == 3
+    assert "Queued the page documents of 3 articles (in 1 task(s)" in out.getvalue()
+    assert Article.objects.filter(pk__in=ids, page_document={}).count() == 3
+    run_worker()
     assert not Article.objects.filter(pk__in=ids, page_document={}).exists()
 
 

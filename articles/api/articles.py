@@ -13,7 +13,7 @@ from django.http import Http404, JsonResponse, StreamingHttpResponse
 from articles.api import cursor as cursors
 from articles.api.params import BadParameter, get_object_by_slug, parse_limit, parse_moment
 from articles.api.responses import JSON_OPTIONS, api_view, base_url, next_page_url
-from articles.export import EXPORT_SCHEMA_VERSION, iter_export_lines, serialize_article
+from articles.export import EXPORT_SCHEMA_VERSION, export_documents, export_rows, iter_export_lines
 from articles.models import Article, Region
 from articles.search import search_articles
 
@@ -59,28 +59,32 @@ def article_list(request):
     order = cursors.SYNC if since else cursors.NEWEST
     if since:
         queryset = queryset.filter(changed_at__gte=since)
-    queryset = cursors.ordered(queryset.for_export(), order)
-    page, next_cursor = cursors.paginate(queryset, cursor=params.get("cursor"), limit=limit, order=order)
-    root = base_url(request)
+    # The page's keys first (a narrow sort), then its documents, every relation in one query for all of them.
+    keys = cursors.ordered(queryset.only("pk", "published_at", "updated_at"), order)
+    page, next_cursor = cursors.paginate(keys, cursor=params.get("cursor"), limit=limit, order=order)
     return JsonResponse(
         {
             "version": EXPORT_SCHEMA_VERSION,
-            "results": [serialize_article(a, base_url=root) for a in page],
+            "results": documents([article.pk for article in page], base_url(request)),
             "next": next_page_url(request, next_cursor),
         },
         json_dumps_params=JSON_OPTIONS,
     )
 
 
+def documents(pks, root):
+    """The public documents of the articles ``pks``, in that order (one gone meanwhile is left out)."""
+    rows = {row["pk"]: row for row in export_rows(Article.objects.filter(pk__in=pks))}
+    return export_documents([rows[pk] for pk in pks if pk in rows], base_url=root)
+
+
 @api_view
 def article_detail(request, slug):
-    article = Article.objects.published().for_export().filter(slug=slug).first()
-    if article is None:
+    found = documents(list(Article.objects.published().filter(slug=slug).values_list("pk", flat=True)[:1]),
+                      base_url(request))
+    if not found:
         raise Http404
-    return JsonResponse(
-        {"version": EXPORT_SCHEMA_VERSION, "result": serialize_article(article, base_url=base_url(request))},
-        json_dumps_params=JSON_OPTIONS,
-    )
+    return JsonResponse({"version": EXPORT_SCHEMA_VERSION, "result": found[0]}, json_dumps_params=JSON_OPTIONS)
 
 
 @api_view
