@@ -10,8 +10,10 @@ class ArticlesConfig(AppConfig):
 
         from articles.cache import connect_invalidation
         from articles.page_document import connect_refresh, refresh_outdated
+        from articles.shown import connect_stored
         from articles.sync import connect_sync
 
+        connect_stored()
         connect_invalidation()
         connect_sync()
         connect_refresh()

@@ -37,14 +37,14 @@ from functools import cache
 from itertools import islice
 
 from django.db.models import Count, IntegerField, Q, Value
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 
 from articles import figure_marks
 from articles.models import Article, ArticleAuthor, StatisticFigure
 from articles.seo import describe
-from articles.shown import articles_showing
+from articles.shown import articles_showing, stored_before_save
 from articles.templatetags.articles_tags import describe as describe_picture
 from articles.templatetags.articles_tags import gallery_items, remote_src
 
@@ -361,20 +361,11 @@ def _about_to_delete(sender, instance, **kwargs):
         setattr(instance, _SHOWN_ON, _articles_showing(sender, instance))
 
 
-# Set on an article before its save: whether neighbours' related lists may change (new, published, rescheduled).
-_RERANK = "_newsroom_page_documents_rerank"
-
-
-def _before_article_save(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    before = Article.objects.filter(pk=instance.pk).values("status", "published_at").first() if instance.pk else None
-    moved = before is None or (before["status"], before["published_at"]) != (instance.status, instance.published_at)
-    setattr(instance, _RERANK, moved)
-
-
 def _saved(sender, instance, **kwargs):
-    rerank_neighbours = sender is Article and instance.__dict__.pop(_RERANK, True)
+    # An article's neighbours' related lists may change when it is new, published or rescheduled.
+    before = stored_before_save(instance) if sender is Article else None
+    rerank_neighbours = sender is Article and (
+        before is None or (before["status"], before["published_at"]) != (instance.status, instance.published_at))
     request_refresh(_articles_showing(sender, instance), neighbours=rerank_neighbours)
 
 
@@ -407,7 +398,6 @@ def connect_refresh() -> None:
     # Taggings are followed through m2m_changed (taggit sends it for add, remove, set and clear) and through
     # their Tag: a TaggedItem's own save would only repeat what m2m_changed asks.
     shown = [Article, ArticleAuthor, ArticleImage, Image, Source, Author, Region, StatisticFigure, Tag]
-    pre_save.connect(_before_article_save, sender=Article, dispatch_uid="newsroom-page-document-article")
     for model in shown:
         uid = f"newsroom-page-document-{model._meta.label_lower}"
         post_save.connect(_saved, sender=model, dispatch_uid=uid)

@@ -8,11 +8,32 @@ and ``articles.page_document`` rebuilds their page documents; both ask ``article
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.db.models.signals import pre_save
 from taggit.models import Tag, TaggedItem
 
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure
 
 VERIFIED = StatisticFigure.Status.VERIFIED
+_STORED = "_newsroom_stored_before_save"  # set on an article just before its save
+
+
+def _read_stored(sender, instance, raw=False, **kwargs):
+    row = None
+    if not raw and instance.pk is not None:
+        row = Article.objects.filter(pk=instance.pk).values("slug", "status", "published_at").first()
+    instance.__dict__[_STORED] = row
+
+
+def stored_before_save(article):
+    """``{"slug", "status", "published_at"}`` of ``article``'s row as the database held it just before the
+    save that is ending (read once, for every receiver that compares before and after); None for a new
+    article or a raw (fixture) save. For ``post_save`` receivers."""
+    return article.__dict__.get(_STORED)
+
+
+def connect_stored() -> None:
+    """Connect the one pre_save read; called from ``ArticlesConfig.ready()`` before the receivers that use it."""
+    pre_save.connect(_read_stored, sender=Article, dispatch_uid="newsroom-stored-before-save")
 
 
 def articles_showing(instance):

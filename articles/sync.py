@@ -28,7 +28,7 @@ from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure, Withdrawal
-from articles.shown import articles_showing
+from articles.shown import articles_showing, stored_before_save
 
 VERIFIED = StatisticFigure.Status.VERIFIED
 # Article fields that decide what the public document shows, or whether there is one.
@@ -37,7 +37,6 @@ DOCUMENT_FIELDS = frozenset({
     "categories", "publisher", "syndicator", "lead_image", "publisher_id", "syndicator_id", "lead_image_id",
 })
 CATALOG = (Source, Author, Region, Image, Tag)  # rows an article links to; nothing shows a new one yet
-_PUBLIC_SLUG = "_newsroom_sync_public_slug"  # set on an article just before its save
 _PREVIOUS_FIGURE = "_newsroom_sync_previous_figure"  # set on a figure just before its save
 
 
@@ -49,19 +48,12 @@ def touch(article_ids) -> None:
 # --- articles: withdrawals and saves that skip updated_at -------------------------------------------------
 
 
-def _before_article_save(sender, instance, raw=False, **kwargs):
-    if raw or instance.pk is None:
-        return
-    public_slug = Article.objects.published().filter(pk=instance.pk).values_list("slug", flat=True).first()
-    setattr(instance, _PUBLIC_SLUG, public_slug)
-
-
 def _article_saved(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw:
         return
-    public_slug = instance.__dict__.pop(_PUBLIC_SLUG, None)
-    if public_slug is not None and not instance.is_published():
-        Withdrawal.objects.record(instance.pk, public_slug)
+    before = stored_before_save(instance)
+    if before and Article.is_public(before["status"], before["published_at"]) and not instance.is_published():
+        Withdrawal.objects.record(instance.pk, before["slug"])
     if update_fields is not None and "updated_at" not in update_fields and DOCUMENT_FIELDS & update_fields:
         touch([instance.pk])
 
@@ -117,7 +109,6 @@ def _relinked(sender, instance, action, model, pk_set, **kwargs):
 def connect_sync() -> None:
     """Connect the receivers above; called from ``ArticlesConfig.ready()``."""
     uid = "newsroom-sync-{}".format
-    pre_save.connect(_before_article_save, sender=Article, dispatch_uid=uid("article"))
     post_save.connect(_article_saved, sender=Article, dispatch_uid=uid("article"))
     post_delete.connect(_article_deleted, sender=Article, dispatch_uid=uid("article"))
     for model in CATALOG:

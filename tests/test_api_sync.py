@@ -231,3 +231,19 @@ def test_changed_at_is_the_later_of_updated_and_published(client, clock):
     clock.advance(hours=2)
     documents = feed(client, clock.now - timedelta(hours=3))
     assert [d["id"] for d in documents] == [backdated.pk, rescheduled.pk]  # oldest change first
+
+
+def test_a_save_reads_the_stored_article_row_once():
+    """The withdrawal record and the page document's neighbours both compare the row before and after a save:
+    they share one read of it (articles.shown.stored_before_save)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    article = make_article()
+    article.title = "新标题"
+    with CaptureQueriesContext(connection) as queries:
+        article.save()
+    statements = [q["sql"] for q in queries]
+    update = next(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "articles_article"'))
+    reads = [sql for sql in statements[:update] if sql.startswith("SELECT") and 'FROM "articles_article"' in sql]
+    assert len(reads) == 1, reads

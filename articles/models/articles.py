@@ -20,7 +20,7 @@ from articles.slugs import unique_slug
 
 class ArticleQuerySet(models.QuerySet):
     def published(self):
-        """The one definition of "public": published, and its time has come."""
+        """The one definition of "public": published, and its time has come (in Python: ``Article.is_public``)."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def for_listing(self):
@@ -151,7 +151,12 @@ class Article(models.Model):
         return reverse("articles:detail", kwargs={"slug": self.slug})
 
     def is_published(self):
-        return self.status == self.Status.PUBLISHED and self.published_at is not None and self.published_at <= timezone.now()
+        return self.is_public(self.status, self.published_at)
+
+    @classmethod
+    def is_public(cls, status, published_at) -> bool:
+        """The Python twin of ``ArticleQuerySet.published()``, for values at hand (an instance, a stored row)."""
+        return status == cls.Status.PUBLISHED and published_at is not None and published_at <= timezone.now()
 
     def content_checksum(self):
         """Fingerprint of the editable text, to tell whether an editor changed it after import."""
