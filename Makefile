@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= newsroom-demo
 
-.PHONY: run test venv install install-dev migrate demo runserver serve worker lint bench clean
+.PHONY: run test venv install install-dev migrate demo runserver serve worker lint bench load clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,13 @@ test: install-dev
 bench: install
 	DEBUG=0 DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.figures
+
+# Load (issue 7): wrk at 64 connections for 60 s over pages and API calls against gunicorn (gunicorn.conf.py)
+# on PostgreSQL (its own database, newsroom_load) with the Redis page cache, then the same load while
+# PostgreSQL is stopped and started (as root: pg_ctlcluster). See bench/load.py; LOAD_ARGS="--duration 10".
+load: install
+	@command -v wrk >/dev/null 2>&1 || { echo "make load needs wrk: apt-get install -y wrk (macOS: brew install wrk)"; exit 1; }
+	DEBUG=0 DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache

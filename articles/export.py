@@ -16,6 +16,7 @@ from django.urls import reverse
 from taggit.models import TaggedItem
 
 from articles.models import Article, ArticleAuthor, ArticleImage, Image, StatisticFigure
+from articles.sanitize import web_url
 
 EXPORT_SCHEMA_VERSION = "1.0"
 # Articles fetched per round of queries when streaming a whole export (NDJSON).
@@ -67,17 +68,21 @@ def region_document(region):
     return {"name": region["name"], "slug": region["slug"], "code": region["code"] or None, "kind": region["kind"]}
 
 
-def serialize_rendition(rendition, base_url=""):
-    return {
+def serialize_rendition(rendition, base_url="", full=False):
+    document = {
         "url": _absolute(default_storage.url(rendition["file"]), base_url),
         "width": rendition.get("width"),
         "format": rendition.get("format", "webp"),
     }
+    if full:  # a copy restores the renditions it stored along with the media folder
+        document.update({"height": rendition.get("height"), "file": rendition["file"]})
+    return document
 
 
 def image_document(image, base_url="", full=False):
     """``image``: the ``IMAGE_FIELDS`` values (``file`` is the stored name) plus ``photographer`` (a name or None)."""
-    url = default_storage.url(image["file"]) if image["file"] else image["remote_url"]
+    # A remote address goes out only if it is http(s): consumers link to it (a restored dump may hold anything).
+    url = default_storage.url(image["file"]) if image["file"] else web_url(image["remote_url"])
     document = {
         "url": _absolute(url, base_url) or None,
         "width": image["width"],
@@ -85,7 +90,7 @@ def image_document(image, base_url="", full=False):
         "alt": image["alt_text"],
         "caption": image["caption"],
         "credit": image["credit"],
-        "renditions": [serialize_rendition(r, base_url) for r in image["renditions"] or [] if r.get("file")],
+        "renditions": [serialize_rendition(r, base_url, full) for r in image["renditions"] or [] if r.get("file")],
     }
     if full:
         document.update(

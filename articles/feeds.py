@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from taggit.models import Tag
 
 from articles.models import Article, ArticleAuthor, Region
@@ -75,7 +76,9 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
         return reverse("articles:feed_latest_atom")
 
     def item_description(self, item):
-        return item.summary or None
+        # Atom1Feed writes <summary type="html">, so readers render it as HTML; the summary is plain text
+        # (an editor's "<img onerror=...>" must show as those characters), hence escaped once here.
+        return escape(item.summary) if item.summary else None
 
     def item_extra_kwargs(self, item):
         return {"content_html": item.body_html}
@@ -106,7 +109,8 @@ class RegionFeed(LatestArticlesFeed):
 
 class TagFeed(LatestArticlesFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        # As the tag page: a tag is public once a published article has it (a draft's tag is no one's business).
+        return get_object_or_404(Tag.objects.filter(pk__in=Article.objects.published().values("tags")), slug=slug)
 
     def title(self, tag):
         return f"Newsroom：标签“{tag.name}”"

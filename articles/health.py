@@ -17,6 +17,10 @@ from django.views.decorators.cache import never_cache
 logger = logging.getLogger(__name__)
 
 HEALTH_KEY = "newsroom:healthz"
+# How long /healthz waits for a connection from Django's PostgreSQL pool, whatever DB_POOL_TIMEOUT
+# pages may wait (settings.py): a load balancer's probe gives up after a second or two, so while
+# PostgreSQL is down the check must answer 503 within that, not hang.
+DATABASE_TIMEOUT = 1.0
 
 
 @never_cache
@@ -26,15 +30,27 @@ def healthz(request):
     Never raises."""
     body = {"status": "ok", "database": "ok", "cache": cache_status()}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        check_database()
     except Exception as exc:  # Any failure means "unhealthy"; the details go to the log, not the client.
         logger.warning("Health check: database unreachable", exc_info=True)
         return JsonResponse({**body, "status": "error", "database": type(exc).__name__}, status=503)
     if body["cache"] != "ok":
         body["status"] = "degraded"
     return JsonResponse(body)
+
+
+def check_database() -> None:
+    """Run ``SELECT 1``; raises when the database cannot be reached. With Django's PostgreSQL pool the
+    connection is taken from the pool directly, waiting at most DATABASE_TIMEOUT seconds for one."""
+    pool = getattr(connection, "pool", None) if connection.vendor == "postgresql" else None
+    if pool is None or connection.connection is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return
+    pool.open()  # as Django does before its first getconn(); nothing once the pool is open
+    with pool.connection(timeout=DATABASE_TIMEOUT) as conn:
+        conn.execute("SELECT 1").fetchone()
 
 
 def cache_status() -> str:

@@ -29,6 +29,10 @@ _LABELS = {
     ("articles.articleauthor", "author"): "条署名",
     ("articles.region", "parent"): "个下级地区",
     ("articles.region_members", "to_region"): "个所属区域",
+    ("articles.articleimage", "image"): "篇文章的图集",
+    ("articles.article", "lead_image"): "篇文章的题图",
+    ("taggit.taggeditem", "tag"): "处标记（文章等）",
+    ("articles.figurechange", "figure"): "条核实记录",
 }
 
 
@@ -140,6 +144,19 @@ def describe_relations(instance: models.Model) -> str:
     labels = {link.key: link.label for link in _links(type(instance))}
     counts = relation_counts(instance)
     return _format_counts(counts, labels) if any(counts.values()) else "没有关联"
+
+
+def rows_in_use(instances: Iterable[models.Model]) -> list[tuple[models.Model, str]]:
+    """``(row, describe_relations(row))`` for each row that anything still points at: the rows whose
+    delete would cascade, null or unlink something (an article's publisher, a picture in a gallery, a
+    figure's review history). The admin refuses to delete them (``articles.admin.base``)."""
+    used = []
+    for instance in instances:
+        counts = relation_counts(instance)
+        if any(counts.values()):
+            labels = {link.key: link.label for link in _links(type(instance))}
+            used.append((instance, _format_counts(counts, labels)))
+    return used
 
 
 def _lock(keep, duplicates) -> list:

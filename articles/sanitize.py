@@ -19,6 +19,7 @@ Why each step:
 """
 
 import re
+from urllib.parse import urlsplit
 
 import bleach
 from bleach.html5lib_shim import Filter
@@ -79,21 +80,34 @@ _cleaner = bleach.Cleaner(
     filters=[_ImgDefaults],
 )
 
-_TAG_RE = re.compile(r"<(?:[a-zA-Z!/?][^<>]*)>")
+# A tag as a browser's tokenizer reads one: "<", a letter, "!", "/" or "?", and everything up to the next ">"
+# (a "<" in between belongs to it: "<a<b>" is one tag, so removing tags cannot leave a new one behind).
+_TAG_RE = re.compile(r"<[a-zA-Z!/?][^>]*>")
 
 BLOCK_TAGS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "figcaption", "blockquote", "tr", "caption", "br")
+
+
+# C0 controls but tab, line feed and carriage return (and DEL): never text. bleach turns them into "?", but only
+# inside some text tokens (a form feed on its own is left alone), so cleaning twice gave different output.
+_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A text node of ASCII whitespace only, between two tags of bleach's output (which escapes every ">" and "<" that
+# is not a tag's: in text and in attribute values). BeautifulSoup reads such a node as one "\n" (or " "), while
+# bleach writes one "\n" per block element it strips: written the way BeautifulSoup reads it, the output of
+# clean_body_html() is a fixed point (clean_body_html(clean_body_html(x)) == clean_body_html(x)).
+_BLANK_BETWEEN_TAGS_RE = re.compile(r"(?<=>)[ \t\n\r\f]+(?=<)")
 
 
 def clean_body_html(html: str) -> str:
     """Return ``html`` reduced to the allow-list. Safe to print with ``|safe``."""
     if not html:
         return ""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(_CONTROLS_RE.sub("", html), "html.parser")
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     for element in soup.find_all(DROP_WITH_CONTENT):
         element.decompose()
-    return _cleaner.clean(str(soup)).strip()
+    cleaned = _cleaner.clean(str(soup))
+    return _BLANK_BETWEEN_TAGS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", cleaned).strip()
 
 
 def html_to_text(html: str) -> str:
@@ -112,7 +126,20 @@ def clean_text(value: str) -> str:
     """A plain-text field (title, caption, name): no tags, no control characters, one line."""
     if not value:
         return ""
-    # Markup-looking runs are dropped; a lone "<" or "&" stays, and templates escape it.
-    text = _TAG_RE.sub(" ", value)
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
+    # Controls first: "<\x01b>" must not turn into a tag once they are gone.
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", value)
+    # Markup-looking runs are dropped; a lone "<" or "&" stays, and templates escape it. Searched only up to the
+    # last ">" (every "<" before it has a ">" after it), which keeps the search linear on "<a<a<a...".
+    end = text.rfind(">") + 1
+    text = _TAG_RE.sub(" ", text[:end]) + text[end:]
     return re.sub(r"\s+", " ", text).strip()
+
+
+def web_url(url: str) -> str:
+    """``url`` if a browser would fetch it over http(s), else "": the policy for addresses shown outside a body
+    (a picture's original address in the admin and the API). Python's URL parser drops the leading controls,
+    tabs and newlines that browsers drop, so ``" java\tscript:alert(1)"`` is read as javascript: and refused."""
+    try:
+        return url if url and urlsplit(url).scheme.lower() in ("http", "https") else ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""

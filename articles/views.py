@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 from taggit.models import Tag
 
@@ -247,6 +248,7 @@ def _render_preview(request, pk):
     return render(request, DETAIL_TEMPLATE, context)
 
 
+@never_cache  # a preview is for whoever asked, now: no shared cache keeps it, no browser reuses it after expiry
 @staff_member_required
 def preview(request, pk):
     """The public page of any article, for staff who may view it."""
@@ -255,9 +257,10 @@ def preview(request, pk):
     return _render_preview(request, pk)
 
 
+@never_cache
 def signed_preview(request, token):
     """The public page of an article through a signed link that expires."""
     pk = article_id_from_token(token)
-    if pk is None:
+    if pk is None or Article.objects.filter(pk=pk, status=Article.Status.TRASHED).exists():  # deleted: the link dies
         raise Http404("预览链接无效或已过期")
     return _render_preview(request, pk)

@@ -1,4 +1,4 @@
-"""``make bench``, API phase: the JSON article list and the NDJSON dump of 10,000 articles.
+"""``make bench``, API phase: the JSON article list of 20 full articles and the NDJSON dump of 10,000 articles.
 
 Runs after the page phases (``bench.run``), on its own database so the page benchmark's data
 stays as it is: the SQLite file ``BENCH_API_DB`` (default ``<tmp>/newsroom-bench-api.sqlite3``,
@@ -10,17 +10,20 @@ without it the phase is skipped).
    search_text copied as they are: bulk_create skips ``save()``, which is fine for bench data)
    up to ``--api-articles`` published articles, each with two bylines, two regions and two tags
    (bulk_create of the through rows). The same process counts each endpoint's queries with
-   ``CaptureQueriesContext``.
+   ``CaptureQueriesContext``, then times ``/api/v1/articles/?limit=20`` in-process
+   (``django.test.Client``, one request after another, ``--inprocess-duration`` seconds after
+   ``--warmup`` requests) with its own peak memory (``VmHWM``, reset before the timing).
 2. Under gunicorn (the page phase's server and load generator, page cache off):
-   ``/api/v1/articles/?limit=50`` for ``--duration`` seconds, then the whole
-   ``/api/v1/export.ndjson`` ``--dump-runs`` times, one download at a time. The dump is read as
-   HTTP/1.0 (no chunked encoding to undo in the client), with no warm-up dump, so the first one
-   shows what a worker that has only served list pages grows by; every worker's ``/proc/<pid>/status``
-   is read before and after it, with the peak (``VmHWM``) reset beforehand where the kernel
-   allows (``clear_refs``). The serving worker is the one that used CPU time meanwhile; its
-   peak memory growth is ``VmHWM after - VmRSS before``.
+   ``/api/v1/articles/?limit=20`` for ``--duration`` seconds (the workers' ``VmHWM`` read
+   after it), then the whole ``/api/v1/export.ndjson`` ``--dump-runs`` times, one download at a
+   time. The dump is read as HTTP/1.0 (no chunked encoding to undo in the client), with no
+   warm-up dump, so the first one shows what a worker that has only served list pages grows by;
+   every worker's ``/proc/<pid>/status`` is read before and after it, with the peak (``VmHWM``)
+   reset beforehand where the kernel allows (``clear_refs``). The serving worker is the one that
+   used CPU time meanwhile; its peak memory growth is ``VmHWM after - VmRSS before``.
 
-Targets (issue 5, "Speed"): the dump at 5,000 articles/s or more, peak memory growth under 50 MB.
+Targets, judged under gunicorn: the list at 120 requests/s or more (issue 7, "Benchmarks and
+load"); the dump at 5,000 articles/s or more, peak memory growth under 50 MB (issue 5, "Speed").
 """
 
 import datetime as dt
@@ -37,9 +40,10 @@ from pathlib import Path
 from bench import run
 
 API_ARTICLES = 10_000
-LIST_LIMIT = 50
+LIST_LIMIT = 20
 LIST_PATH = f"/api/v1/articles/?limit={LIST_LIMIT}"
 EXPORT_PATH = "/api/v1/export.ndjson"
+TARGET_LIST_PER_SECOND = 120  # issue 7: the API list of 20 full articles, under gunicorn
 TARGET_ARTICLES_PER_SECOND = 5_000
 TARGET_MEMORY_GROWTH_MB = 50
 SLUG_PREFIX = "bench-api-"
@@ -185,15 +189,44 @@ def count_queries():
     return result
 
 
-def generate_worker(count):
+def time_list_inprocess(duration, warmup):
+    """``LIST_PATH`` with ``django.test.Client``, one request after another for ``duration`` s after
+    ``warmup`` requests: summarize()'s dict, with this process's memory (peak reset before the timing)."""
+    from django.test import Client
+
+    client = Client()
+
+    def get():
+        response = client.get(LIST_PATH)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: GET {LIST_PATH} answered {response.status_code}")
+
+    for _ in range(warmup):
+        get()
+    before = run.own_memory()
+    peak_reset = run.reset_own_peak()
+    latencies = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < duration:
+        t0 = time.perf_counter()
+        get()
+        latencies.append(time.perf_counter() - t0)
+    result = run.summarize(latencies, time.perf_counter() - start)
+    after = run.own_memory()
+    result.update(rss_before=before["rss"], peak=after["peak"], peak_reset=peak_reset)
+    return result
+
+
+def generate_worker(count, duration=3.0, warmup=20):
     """Runs in a child process on the API database; prints one JSON line."""
     result = generate(count)
     result["queries"] = count_queries()
+    result["inprocess"] = time_list_inprocess(duration, warmup)
     print(run.RESULT_MARKER + json.dumps(result), flush=True)
 
 
-def run_generation(count, env):
-    command = [sys.executable, "-m", "bench.api", "--generate", str(count)]
+def run_generation(count, env, duration=3.0, warmup=20):
+    command = [sys.executable, "-m", "bench.api", "--generate", str(count), str(duration), str(warmup)]
     done = subprocess.run(command, cwd=run.BASE_DIR, env=env, capture_output=True, text=True)
     for line in done.stdout.splitlines():
         if line.startswith(run.RESULT_MARKER):
@@ -313,6 +346,11 @@ def verdicts(rate, growth):
     return rate >= TARGET_ARTICLES_PER_SECOND, growth < TARGET_MEMORY_GROWTH_MB * MB
 
 
+def list_verdict(rps):
+    """The API list of 20 full articles against issue 7's target (requests per second, under gunicorn)."""
+    return rps >= TARGET_LIST_PER_SECOND
+
+
 def ok(flag):
     return "OK" if flag else "MISS"
 
@@ -320,8 +358,12 @@ def ok(flag):
 # --- the phase ---------------------------------------------------------------------------------
 
 
-def run_api(args):
-    """Generate, measure and print; returns the summary line (or None when skipped)."""
+def run_api(args, trivial=None):
+    """Generate, measure and print; returns the summary line (or None when skipped).
+
+    ``trivial``: the trivial view's requests per second per mode from the page phase (cache off),
+    for the list's "% of trivial"; None when the page phase did not run.
+    """
     database = api_database()
     print()
     if database is None:
@@ -330,26 +372,57 @@ def run_api(args):
         return None
     name, overrides = database
     env = api_env(overrides)
-    print(f"API phase: database {name}, {args.api_articles:,} published articles; gunicorn: {args.workers} sync workers,"
-          f" page cache off", flush=True)
-    generated = run_generation(args.api_articles, env)
+    print(f"API phase: database {name}, {args.api_articles:,} published articles, load average {run.load_average()};"
+          f" in-process: django.test.Client, sequential, {args.inprocess_duration:g} s after {args.warmup} warm-up"
+          f" requests; gunicorn: {args.workers} sync workers, {args.concurrency} client threads, {args.duration:g} s"
+          f" after {args.warmup_seconds:g} s warm-up; page cache off", flush=True)
+    generated = run_generation(args.api_articles, env, args.inprocess_duration, args.warmup)
     print(f"generation: migrate + demo/ import {generated['prepare_s']:.1f} s; bulk_create of {generated['created']:,}"
           f" articles with bylines, regions and tags {generated['generate_s']:.1f} s"
           f" ({generated['created'] / max(generated['generate_s'], 1e-9):,.0f} articles/s);"
           f" {generated['published']:,} published", flush=True)
     queries = generated["queries"]
+    inprocess = generated["inprocess"]
 
     with run.Gunicorn("off", args.workers, env=env) as server:
         run.drive(server.port, LIST_PATH, args.warmup_seconds, args.concurrency)
         latencies, elapsed = run.drive(server.port, LIST_PATH, args.duration, args.concurrency)
         listing = run.summarize(latencies, elapsed)
+        list_memory = run.workers_memory(server)
         dumps = measure_dump(server, generated["published"], args.dump_runs)
 
+    rate = statistics.median(dump["rate"] for dump in dumps)
+    growth = max(dump["worst_growth"] for dump in dumps)
+    rate_ok, memory_ok = verdicts(rate, growth)
+    list_ok = list_verdict(listing["rps"])
+    trivial = trivial or {}
+
+    def ratio(mode, rps):
+        return f"{100 * rps / trivial[mode]:.1f}" if trivial.get(mode) else "-"
+
     print()
-    print(f"{LIST_PATH} ({args.concurrency} client threads, {args.duration:g} s): {listing['rps']:.1f} req/s,"
-          f" {listing['rps'] * LIST_LIMIT:,.0f} articles/s, p50 {listing['p50_ms']:.1f} ms, p99 {listing['p99_ms']:.1f} ms,"
-          f" {queries['list']['queries']} queries/request (in-process)")
-    print(f"{EXPORT_PATH}: one download at a time, {queries['export']['queries']} queries per dump (in-process)")
+    header = ("endpoint", "mode", "req/s", "articles/s", "p50 ms", "p99 ms", "queries", "% of trivial", "peak memory",
+              "target", "OK/MISS")
+    label = f"`{LIST_PATH}`"
+    list_queries = f"{queries['list']['queries']} per request"
+    lines = [
+        (label, "in-process", f"{inprocess['rps']:.1f}", f"{inprocess['rps'] * LIST_LIMIT:,.0f}",
+         f"{inprocess['p50_ms']:.1f}", f"{inprocess['p99_ms']:.1f}", list_queries, ratio("in-process", inprocess["rps"]),
+         f"{mb(inprocess['peak'])} (+{mb(max(0, inprocess['peak'] - inprocess['rss_before']))})",
+         f"≥{TARGET_LIST_PER_SECOND} req/s", f"({ok(list_verdict(inprocess['rps']))})"),
+        (label, "gunicorn", f"{listing['rps']:.1f}", f"{listing['rps'] * LIST_LIMIT:,.0f}", f"{listing['p50_ms']:.1f}",
+         f"{listing['p99_ms']:.1f}", list_queries, ratio("gunicorn", listing["rps"]),
+         f"{mb(list_memory['peak'])} (worker)", f"≥{TARGET_LIST_PER_SECOND} req/s", ok(list_ok)),
+        (f"`{EXPORT_PATH}` ({generated['published']:,})", "gunicorn", "-", f"{rate:,.0f}", "-", "-",
+         f"{queries['export']['queries']} per dump", "-", f"+{growth / MB:.1f} MB (worker)",
+         f"≥{TARGET_ARTICLES_PER_SECOND:,} articles/s, <{TARGET_MEMORY_GROWTH_MB} MB", f"{ok(rate_ok)}, {ok(memory_ok)}"),
+    ]
+    run.print_markdown(header, lines, numeric={2, 3, 4, 5, 8})
+    print()
+    print("% of trivial: requests per second over the page phase's trivial view (same mode, cache off). Peak memory:"
+          " in-process, the process's VmHWM during the timing (+ growth over its RSS before); gunicorn list, the"
+          " largest worker's VmHWM; dump, the serving worker's peak growth (below). Queries: counted in-process.")
+    print(f"{EXPORT_PATH}: one download at a time, the median of {len(dumps)}:")
     for i, dump in enumerate(dumps, 1):
         print(f"  run {i}: {dump['articles']:,} articles, {dump['bytes'] / MB:.1f} MB in {dump['seconds']:.2f} s ="
               f" {dump['rate']:,.0f} articles/s; worker {dump['pid']} RSS {dump['rss_before'] / MB:.1f} MB before,"
@@ -357,23 +430,24 @@ def run_api(args):
               f" growth {dump['growth'] / MB:.1f} MB")
     if not all(dump["peak_reset"] for dump in dumps):
         print("  (VmHWM could not be reset: the peak is the worker's since it started, so the growth may be overstated)")
-    rate = statistics.median(dump["rate"] for dump in dumps)
-    growth = max(dump["worst_growth"] for dump in dumps)
-    rate_ok, memory_ok = verdicts(rate, growth)
-    print(f"dump: median {rate:,.0f} articles/s (target ≥{TARGET_ARTICLES_PER_SECOND:,}) {ok(rate_ok)}; largest peak"
-          f" memory growth {growth / MB:.1f} MB (target <{TARGET_MEMORY_GROWTH_MB} MB) {ok(memory_ok)}")
-    met = rate_ok + memory_ok
-    state = "all targets met" if met == 2 else f"{2 - met} target(s) MISSED"
+    print("Targets (issue 5 for the dump, issue 7 for the list) are judged under gunicorn; in parentheses, for"
+          " information.")
+    met = list_ok + rate_ok + memory_ok
+    state = "all targets met" if met == 3 else f"{3 - met} target(s) MISSED"
     return (
-        f"SUMMARY (API, gunicorn): {met}/2 targets met, {state}: dump {rate:,.0f} articles/s {ok(rate_ok)},"
-        f" peak memory growth {growth / MB:.1f} MB {ok(memory_ok)};"
-        f" list ?limit={LIST_LIMIT} {listing['rps'] * LIST_LIMIT:,.0f} articles/s"
+        f"SUMMARY (API, gunicorn): {met}/3 targets met, {state}: list ?limit={LIST_LIMIT} {listing['rps']:.1f} req/s"
+        f" (≥{TARGET_LIST_PER_SECOND}) {ok(list_ok)}; dump {rate:,.0f} articles/s {ok(rate_ok)},"
+        f" peak memory growth {growth / MB:.1f} MB {ok(memory_ok)}"
     )
 
 
+def mb(value):
+    return run.mb(value)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--generate":
+    if len(sys.argv) == 5 and sys.argv[1] == "--generate":
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-        generate_worker(int(sys.argv[2]))
+        generate_worker(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit("usage: python -m bench.api --generate COUNT (make bench runs the API phase through bench.run)")
+        sys.exit("usage: python -m bench.api --generate COUNT SECONDS WARMUP (make bench runs it through bench.run)")

@@ -1,4 +1,4 @@
-"""``make bench``: the article page and the list against a trivial Django view, in-process and under gunicorn.
+"""``make bench``: pages against a trivial Django view, the cached page at 64 connections, the API, the import.
 
     DJANGO_SETTINGS_MODULE=bench.settings python -m bench.run [--duration 5] [--concurrency 4] [--workers 2]
 
@@ -9,9 +9,19 @@
 3. Under gunicorn (sync workers on a free loopback port): a small threaded load generator
    (``--concurrency`` connections, kept alive when the server allows: gunicorn's sync workers
    close each one) drives each URL for ``--duration`` seconds after a warm-up.
-4. The API phase (``bench/api.py``, skipped with ``--skip-api``, alone with ``--only-api``): on
-   its own database, 10,000 generated articles; ``/api/v1/articles/?limit=50`` under gunicorn,
-   then the whole ``/api/v1/export.ndjson`` with the serving worker's peak memory growth.
+4. The cached detail page (and the trivial view) at ``--many-connections`` (64) connections for
+   ``--many-duration`` seconds, driven by ``wrk`` when it is installed (``--client``): on the
+   project's own gunicorn.conf.py (gthread workers, as ``make serve`` runs in production: the
+   target of issue 7, p99 under 50 ms, is judged there) and on the sync workers of step 3 (for
+   comparison). The Python generator of step 3 is the fallback: 64 threads under one GIL, on the
+   cores the server uses, add their own delays to what they time.
+5. The API phase (``bench/api.py``, skipped with ``--skip-api``, alone with ``--only-api``): on
+   its own database, 10,000 generated articles; ``/api/v1/articles/?limit=20`` in-process and
+   under gunicorn, then the whole ``/api/v1/export.ndjson`` with the serving worker's peak
+   memory growth.
+6. The import phase (``bench/importing.py``, skipped with ``--skip-import``, alone with
+   ``--only-import``): ``import_articles --publish`` on 1,000 generated seed-sized Markdown
+   files into a fresh database, in a child process (articles/s, queries per article, peak memory).
 
 Every page's throughput is divided by the trivial view's in the same mode and the same run: the
 ratio is what the targets of issue 4 ("Speed") are about, and it is what stays comparable
@@ -21,10 +31,11 @@ pages alike. The detail page runs twice: with the page cache off
 (``NEWSROOM_PAGE_CACHE_SECONDS=0``, honoured by ``articles.cache``) and, when the project has
 a page cache, with it on and warm. Each cache mode runs in its own process (its own gunicorn
 server, its own in-process worker), so the setting is read however that module reads it.
+Memory: the peak resident size (``VmHWM``) of every process measured, printed per phase.
 
 This is a measurement, not a test: it exits 0 when a target is missed and says so in its
-summary lines (one for the pages, one for the API). It exits non-zero only when it cannot
-measure (a page does not answer 200).
+summary lines (pages, API, import). It exits non-zero only when it cannot measure (a page does
+not answer 200, wrk reports errors).
 """
 
 import argparse
@@ -54,6 +65,8 @@ TRIVIAL_PATH = "/bench/trivial/"
 LIST_PATH = "/articles/"
 CACHE_ENV = "NEWSROOM_PAGE_CACHE_SECONDS"
 RESULT_MARKER = "BENCH-RESULT "
+PROJECT_GUNICORN_CONF = BASE_DIR / "gunicorn.conf.py"
+MANY_P99_TARGET_MS = 50.0  # issue 7: the cached detail page's p99 at 64 connections on 2 cores
 
 # (key, label, cache mode, minimum % of the trivial view, maximum queries); None: no target.
 ROWS = [
@@ -162,7 +175,7 @@ def inprocess_worker(paths, duration, warmup, rounds):
     results = interleave(paths, timed, duration, rounds)
     for key, result in results.items():
         result["queries"] = queries[key]
-    print(RESULT_MARKER + json.dumps(results), flush=True)
+    print(RESULT_MARKER + json.dumps({"results": results, "memory": own_memory()}), flush=True)
 
 
 def interleave(paths, timed, duration, rounds):
@@ -185,9 +198,52 @@ def run_inprocess(paths, mode, args):
     done = subprocess.run(command, cwd=BASE_DIR, env=cache_env(mode), capture_output=True, text=True)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT_MARKER):
-            return json.loads(line[len(RESULT_MARKER):])
+            found = json.loads(line[len(RESULT_MARKER):])
+            return found["results"], found["memory"]
     sys.stderr.write(done.stdout + done.stderr)
     raise SystemExit(f"bench: the in-process worker (cache {mode}) failed")
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+def own_memory():
+    """This process's resident size now and its peak (``VmRSS``, ``VmHWM``; bytes): ``ru_maxrss`` without /proc."""
+    import resource
+
+    from bench.api import parse_status
+
+    try:
+        status = parse_status(Path("/proc/self/status").read_text())
+    except OSError:
+        status = {}
+    peak = status.get("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    return {"rss": status.get("VmRSS", 0) * 1024, "peak": peak * 1024}
+
+
+def reset_own_peak():
+    """Reset this process's VmHWM to its current RSS (Linux 4.0+); False when the kernel refuses."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def workers_memory(server):
+    """{"workers": n, "peak": the largest worker VmHWM, "pids": [...]} of a running gunicorn (bytes)."""
+    from bench.api import children, snapshot
+
+    pids = children(server.process.pid)
+    try:
+        peaks = [values.get("VmHWM", 0) * 1024 for values in snapshot(pids).values()]
+    except OSError:  # a worker restarted meanwhile
+        peaks = []
+    return {"workers": len(pids), "peak": max(peaks, default=0), "pids": pids}
+
+
+def mb(value):
+    return f"{value / (1024 * 1024):.0f} MB"
 
 
 # --- phase 2: gunicorn -------------------------------------------------------------------------
@@ -209,12 +265,28 @@ def fetch(port, path, timeout=5.0):
         conn.close()
 
 
-class Gunicorn:
-    """gunicorn bench.wsgi with sync workers on a free loopback port, for one cache mode."""
+def project_gunicorn_config():
+    """What the project's gunicorn.conf.py (``make serve``) sets on this machine: workers, threads, keep-alive..."""
+    import runpy
 
-    def __init__(self, mode, workers, env=None):
-        self.mode, self.workers, self.port = mode, workers, free_port()
-        self.env = env if env is not None else cache_env(mode)
+    values = runpy.run_path(str(PROJECT_GUNICORN_CONF))
+    return {key: values.get(key) for key in ("worker_class", "workers", "threads", "keepalive", "max_requests",
+                                              "max_requests_jitter", "timeout")}
+
+
+class Gunicorn:
+    """gunicorn bench.wsgi on a free loopback port, for one cache mode.
+
+    ``config="sync"``: ``workers`` sync workers and nothing else (``--config /dev/null``), the
+    page table's server. ``config="project"``: the project's own gunicorn.conf.py, as ``make
+    serve`` runs it (gthread workers and threads, keep-alive, max_requests), with the bench's
+    application and port, and the access log off (``GUNICORN_ACCESS_LOG=""``) like every other
+    log of the bench.
+    """
+
+    def __init__(self, mode, workers, env=None, config="sync"):
+        self.mode, self.workers, self.port, self.config = mode, workers, free_port(), config
+        self.env = dict(env if env is not None else cache_env(mode))
         self.log = tempfile.NamedTemporaryFile(prefix="newsroom-bench-gunicorn-", suffix=".log", delete=False)
 
     def __enter__(self):
@@ -222,9 +294,13 @@ class Gunicorn:
         gunicorn = str(gunicorn) if gunicorn.exists() else shutil.which("gunicorn")
         if not gunicorn:
             raise SystemExit("bench: gunicorn is not installed (make install)")
-        # --config /dev/null: exactly this command line, not the project's gunicorn.conf.py (threads, access log).
-        command = [gunicorn, "bench.wsgi:application", "--config", os.devnull,
-                   "--workers", str(self.workers), "--worker-class", "sync",
+        if self.config == "project":
+            self.env["GUNICORN_ACCESS_LOG"] = ""
+            options = ["--config", str(PROJECT_GUNICORN_CONF)]
+        else:
+            # --config /dev/null: exactly this command line, not the project's gunicorn.conf.py (threads, access log).
+            options = ["--config", os.devnull, "--workers", str(self.workers), "--worker-class", "sync"]
+        command = [gunicorn, "bench.wsgi:application", *options,
                    "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--chdir", str(BASE_DIR)]
         self.process = subprocess.Popen(command, cwd=BASE_DIR, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT)
@@ -346,11 +422,177 @@ def drive(port, path, duration, concurrency):
 
 
 def run_gunicorn(paths, mode, args):
+    """(results per URL, the workers' memory at the end)."""
     with Gunicorn(mode, args.workers) as server:
         for path in paths.values():
             drive(server.port, path, args.warmup_seconds, args.concurrency)  # warm every worker (and its cache)
-        return interleave(paths, lambda path, seconds: drive(server.port, path, seconds, args.concurrency),
-                          args.duration, args.rounds)
+        results = interleave(paths, lambda path, seconds: drive(server.port, path, seconds, args.concurrency),
+                             args.duration, args.rounds)
+        return results, workers_memory(server)
+
+
+# --- many connections: the cached page at 64 --------------------------------------------------
+
+WRK_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_WRK_TIME = r"([\d.]+)(us|ms|s|m|h)"
+
+
+def wrk_time_ms(text):
+    """``"31.87ms"`` -> 31.87; wrk prints us, ms, s, m or h."""
+    match = re.fullmatch(_WRK_TIME, text.strip())
+    if not match:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * WRK_UNITS_MS[match.group(2)]
+
+
+def parse_wrk(text):
+    """The numbers of a ``wrk --latency`` report: requests, seconds, rps, p50_ms, p99_ms, errors (socket errors
+    and non-2xx/3xx responses)."""
+    result = {}
+    match = re.search(r"(\d+) requests in " + _WRK_TIME, text)
+    if not match:
+        raise ValueError("no 'N requests in T' line in wrk's output")
+    result["requests"] = int(match.group(1))
+    result["seconds"] = wrk_time_ms(match.group(2) + match.group(3)) / 1000
+    result["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    for pct in (50, 99):
+        match = re.search(rf"^\s*{pct}(?:\.0+)?%\s+(\S+)\s*$", text, re.MULTILINE)
+        if not match:
+            raise ValueError(f"no {pct}% line in wrk's output (run it with --latency)")
+        result[f"p{pct}_ms"] = wrk_time_ms(match.group(1))
+    errors = 0
+    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if match:
+        errors += sum(int(n) for n in match.groups())
+    match = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if match:
+        errors += int(match.group(1))
+    result["errors"] = errors
+    return result
+
+
+def wrk_path():
+    return shutil.which("wrk")
+
+
+def run_wrk(port, path, duration, connections, threads=2):
+    """``wrk --latency`` for ``duration`` s; a timeout far above the run so no slow request drops out of the percentiles."""
+    command = [wrk_path(), "--latency", f"-c{connections}", f"-t{min(threads, connections)}", f"-d{duration:g}s",
+               f"--timeout={max(30, int(duration) * 2)}s", f"http://127.0.0.1:{port}{path}"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    result = parse_wrk(done.stdout)
+    if result["errors"]:
+        raise SystemExit(f"bench: GET {path} under wrk had {result['errors']} errors:\n{done.stdout}")
+    return result
+
+
+def load(port, path, duration, connections, client):
+    """Drive one URL with ``client`` ("wrk" or "python"); a summarize()-like dict."""
+    if client == "wrk":
+        return run_wrk(port, path, duration, connections)
+    return summarize(*drive(port, path, duration, connections))
+
+
+def choose_client(choice):
+    """(client, note): wrk when asked for or present, else the Python generator (with why)."""
+    if choice == "python":
+        return "python", "the Python threaded generator (--client python)"
+    if wrk_path():
+        return "wrk", "wrk (C, 2 threads)"
+    if choice == "wrk":
+        raise SystemExit("bench: --client wrk, but wrk is not installed (apt-get install wrk)")
+    return "python", ("the Python threaded generator: wrk is not installed (apt-get install wrk); with 64 threads"
+                      " under the GIL on the server's cores its own delays add to the p99")
+
+
+def run_many(paths, args, client):
+    """The cached detail page (and the trivial view) at ``--many-connections`` connections.
+
+    On the project's gunicorn.conf.py (what production runs: judged) and on the page table's sync
+    workers (for information). Returns [row dict].
+    """
+    rows = []
+    plan = (("project", ("trivial", "detail")), ("sync", ("detail",)))
+    for config, keys in plan:
+        with Gunicorn("on", args.workers, config=config) as server:
+            idle = sockets_per_worker(server)
+            for key in keys:  # warm every worker and its page cache
+                load(server.port, paths[key], args.warmup_seconds * 2, args.many_connections, client)
+            before = set(workers_memory(server)["pids"])
+            measured, spread = {}, {}
+            for key in keys:
+                sampler = threading.Timer(args.many_duration / 2, sample_spread, (server, idle, spread, key))
+                sampler.start()
+                measured[key] = load(server.port, paths[key], args.many_duration, args.many_connections, client)
+                sampler.join()
+            memory = workers_memory(server)
+        restarts = len(before - set(memory["pids"]))
+        for key in keys:
+            rows.append({"key": key, "config": config, "result": measured[key], "memory": memory,
+                         "restarts": restarts, "trivial": measured.get("trivial"), "spread": spread.get(key, []),
+                         "connections": args.many_connections, "client": client})
+    return rows
+
+
+def sample_spread(server, idle, spread, key):
+    spread[key] = sockets_per_worker(server, idle)
+
+
+def sockets_per_worker(server, idle=None):
+    """Open sockets per gunicorn worker, less those it had when idle (``idle``: a previous result, by pid):
+    the client connections each one holds, largest first. Without ``idle``: {pid: sockets}."""
+    from bench.api import children
+
+    counts = {}
+    for pid in children(server.process.pid):
+        try:
+            counts[pid] = sum(os.readlink(fd).startswith("socket:") for fd in Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:  # gone (restarted) meanwhile
+            continue
+    if idle is None:
+        return counts
+    return sorted((max(0, n - idle.get(pid, min(idle.values(), default=0))) for pid, n in counts.items()), reverse=True)
+
+
+def server_label(config, workers, conf=None):
+    if config == "project":
+        conf = conf or project_gunicorn_config()
+        return f"gunicorn.conf.py: {conf['workers']} {conf['worker_class']} x {conf['threads']} threads"
+    return f"{workers} sync workers"
+
+
+def many_verdict(row, target_ms=MANY_P99_TARGET_MS):
+    """The 64-connection target applies to the cached detail page on the project's config."""
+    if row["key"] != "detail" or row["config"] != "project":
+        return "-", "-"
+    return f"p99 <{target_ms:g} ms", "OK" if row["result"]["p99_ms"] < target_ms else "MISS"
+
+
+def print_many(rows, args, client):
+    conf = project_gunicorn_config()
+    header = ("page", "server", "req/s", "p50 ms", "p99 ms", "% of trivial", "worker peak", "target", "OK/MISS")
+    lines = []
+    for row in rows:
+        result, trivial = row["result"], row["trivial"]
+        ratio = "100" if row["key"] == "trivial" else (f"{100 * result['rps'] / trivial['rps']:.1f}" if trivial else "-")
+        target, verdict = many_verdict(row)
+        label = "trivial view (11 KB)" if row["key"] == "trivial" else "detail, cached"
+        lines.append((label, server_label(row["config"], args.workers, conf), f"{result['rps']:.0f}",
+                      f"{result['p50_ms']:.1f}", f"{result['p99_ms']:.1f}", ratio, mb(row["memory"]["peak"]),
+                      target, verdict))
+    print_markdown(header, lines, numeric={2, 3, 4, 5, 6})
+    print()
+    for row in rows:
+        label = "trivial view" if row["key"] == "trivial" else "detail, cached"
+        print(f"{server_label(row['config'], args.workers, conf)}, {label}: client connections held per worker halfway"
+              f" through: {', '.join(str(n) for n in row['spread']) or '-'}")
+    for config in ("project", "sync"):
+        restarts = max((row["restarts"] for row in rows if row["config"] == config), default=0)
+        if restarts:
+            print(f"{server_label(config, args.workers, conf)}: {restarts} worker(s) restarted during the run"
+                  " (max_requests), their first requests paying for the restart and a cold page cache.")
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -394,25 +636,38 @@ def print_table(rows):
             label, mode, f"{result['rps']:.0f}", f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}",
             str(count), "100" if ratio is None else f"{ratio:.1f}", target, verdict,
         ))
+    print_markdown(header, lines, numeric={2, 3, 4, 5, 6})
+
+
+def markdown_table(header, lines, numeric):
+    """A Markdown table (as README shows it), columns in ``numeric`` right-aligned; a list of strings."""
     widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
-    numeric = {2, 3, 4, 5, 6}
 
     def fmt(line):
         cells = [str(c).rjust(w) if i in numeric else str(c).ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
         return "| " + " | ".join(cells) + " |"
 
-    print(fmt(header))
-    print("| " + " | ".join(("-" * (w - 1) + ":") if i in numeric else "-" * w for i, w in enumerate(widths)) + " |")
-    for line in lines:
-        print(fmt(line))
+    rule = "| " + " | ".join(("-" * (w - 1) + ":") if i in numeric else "-" * w for i, w in enumerate(widths)) + " |"
+    return [fmt(header), rule, *(fmt(line) for line in lines)]
 
 
-def summary_line(rows, cache_available):
+def print_markdown(header, lines, numeric):
+    for line in markdown_table(header, lines, numeric):
+        print(line)
+
+
+def summary_line(rows, cache_available, many=()):
     """The verdict on gunicorn, where the issue's targets were measured."""
     checks = [(label, verdict, ratio, count) for label, mode, _r, count, ratio, target, verdict in rows
               if mode == "gunicorn" and target != "-" and verdict in ("OK", "MISS")]
-    met = sum(verdict == "OK" for _, verdict, _, _ in checks)
     parts = [f"{label} {ratio:.1f}% ({count} queries) {verdict}" for label, verdict, ratio, count in checks]
+    for row in many:
+        target, verdict = many_verdict(row)
+        if verdict != "-":
+            checks.append((None, verdict, None, None))
+            parts.append(f"detail, cached, {row['connections']} connections p99 {row['result']['p99_ms']:.1f} ms"
+                         f" ({target}) {verdict}")
+    met = sum(check[1] == "OK" for check in checks)
     if not cache_available:
         parts.append("detail, cached n/a (no page cache yet)")
     state = "all targets met" if met == len(checks) else f"{len(checks) - met} target(s) MISSED"
@@ -428,12 +683,26 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="turns each URL's time is split into (default 5)")
     parser.add_argument("--concurrency", type=int, default=4, help="load generator connections (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--many-connections", type=int, default=64,
+                        help="connections for the cached page under load (default 64; 0 skips that run)")
+    parser.add_argument("--many-duration", type=float, default=8.0,
+                        help="seconds per URL at --many-connections (default 8)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator at --many-connections: wrk when installed (auto), or the Python one")
     parser.add_argument("--api-articles", type=int, default=10_000,
                         help="published articles in the API phase's database (default 10000)")
     parser.add_argument("--dump-runs", type=int, default=3, help="NDJSON dumps measured in the API phase (default 3)")
+    parser.add_argument("--import-articles", type=int, default=1_000,
+                        help="seed-sized Markdown files imported in the import phase (default 1000)")
+    parser.add_argument("--import-seconds", type=float, default=45.0,
+                        help="stop the import after the batch that passes this many seconds (default 45; 0: no limit)")
+    parser.add_argument("--import-profile", type=int, default=0, metavar="N",
+                        help="run the import under cProfile and print its N most expensive calls (cumulative)")
+    parser.add_argument("--skip-import", action="store_true", help="no import phase")
     phases = parser.add_mutually_exclusive_group()
-    phases.add_argument("--skip-api", action="store_true", help="only the page phases")
+    phases.add_argument("--skip-api", action="store_true", help="only the page phases (and the import)")
     phases.add_argument("--only-api", action="store_true", help="only the API phase (list and NDJSON dump)")
+    phases.add_argument("--only-import", action="store_true", help="only the import phase")
     parser.add_argument("--inprocess-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -445,27 +714,42 @@ def main(argv=None):
     import django
     from django import get_version
 
-    from bench import api
+    from bench import api, importing
 
     django.setup()
 
+    started = time.monotonic()
     print(f"Newsroom bench, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: Python {platform.python_version()}, "
           f"Django {get_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
-          f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+          f"load average {load_average()} at start", flush=True)
+    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        print(f"WARNING: other processes keep the CPUs busy (load average {os.getloadavg()[0]:.2f} on"
+              f" {os.cpu_count()} CPUs): the numbers below will be low and noisy.", flush=True)
     summaries = []
-    if not args.only_api:
-        summaries.append(run_pages(args))
-    if not args.skip_api:
-        summaries.append(api.run_api(args))
+    trivial = None
+    if not (args.only_api or args.only_import):
+        line, trivial = run_pages(args)
+        summaries.append(line)
+    if not (args.skip_api or args.only_import):
+        summaries.append(api.run_api(args, trivial))
+    if not (args.skip_import or args.only_api):
+        summaries.append(importing.run_import(args))
     print()
+    print(f"whole run {time.monotonic() - started:.0f} s; load average {load_average()} at the end")
     for line in summaries:
         if line:
             print(line)
     return 0
 
 
+def load_average():
+    """The 1-, 5- and 15-minute load averages, as ``0.41 0.30 0.12``."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def run_pages(args):
-    """The page phases (in-process, then gunicorn): prints their table; returns the summary line."""
+    """The page phases (in-process, then gunicorn, then the cached page at many connections): prints their
+    tables; returns (the summary line, the trivial view's req/s per mode, cache off)."""
     paths = prepare()
     from django.db import connection
 
@@ -487,12 +771,12 @@ def run_pages(args):
     print(flush=True)
 
     measured = {mode: {} for mode in MODES}
-    queries = {}
+    queries, memory = {}, {mode: {} for mode in MODES}
     for cache_mode in cache_modes:
-        inprocess = run_inprocess(paths, cache_mode, args)
+        inprocess, memory["in-process"][cache_mode] = run_inprocess(paths, cache_mode, args)
         measured["in-process"][cache_mode] = inprocess
         queries[cache_mode] = {key: result["queries"] for key, result in inprocess.items()}
-        measured["gunicorn"][cache_mode] = run_gunicorn(paths, cache_mode, args)
+        measured["gunicorn"][cache_mode], memory["gunicorn"][cache_mode] = run_gunicorn(paths, cache_mode, args)
 
     if cache_available:
         if queries["off"]["detail"] == 0:
@@ -509,7 +793,28 @@ def run_pages(args):
     print("same process and cache setting (the trivial row shows the uncached server's; the cache does not touch it).")
     print("queries/req: counted in-process (the same code and settings serve gunicorn).")
     print("Targets (issue 4) are judged under gunicorn; in-process verdicts, in parentheses, are for information.")
-    return summary_line(rows, cache_available)
+    print("peak memory (VmHWM, the largest process): " + "; ".join(
+        f"{mode} cache {cache_mode} {mb(memory[mode][cache_mode]['peak'])}"
+        + (f" ({memory[mode][cache_mode]['workers']} workers)" if mode == "gunicorn" else "")
+        for mode in MODES for cache_mode in cache_modes))
+
+    many = []
+    if cache_available and args.many_connections > 0:
+        client, note = choose_client(args.client)
+        conf = project_gunicorn_config()
+        print()
+        print(f"The cached detail page at {args.many_connections} connections, load average {load_average()}:"
+              f" {args.many_duration:g} s per URL after {args.warmup_seconds * 2:g} s warm-up, driven by {note}.")
+        print(f"Judged on the project's gunicorn.conf.py, as `make serve` runs it in production ({conf['workers']}"
+              f" {conf['worker_class']} workers x {conf['threads']} threads, keep-alive {conf['keepalive']} s,"
+              f" max_requests {conf['max_requests']}±{conf['max_requests_jitter']}; access log off); the page table's"
+              f" {args.workers} sync workers for comparison (no keep-alive: every request is a new connection, and the"
+              " connections beyond the two being served wait in the listen backlog).")
+        print(flush=True)
+        many = run_many(paths, args, client)
+        print_many(many, args, client)
+    trivial = {mode: measured[mode]["off"]["trivial"]["rps"] for mode in MODES}
+    return summary_line(rows, cache_available, many), trivial
 
 
 if __name__ == "__main__":

@@ -14,9 +14,13 @@ with DEBUG off. Variables (see README "Configuration" and .env.example):
 - Serving (README "Production deployment"): ``CSRF_TRUSTED_ORIGINS``, ``SECURE_*`` (HTTPS, HSTS,
   the proxy header), ``DB_POOL*`` and ``DB_STATEMENT_TIMEOUT_MS`` (PostgreSQL), ``REQUEST_LOG_LEVEL``;
   gunicorn's own variables are in gunicorn.conf.py.
+- Login throttling (README "Security"): ``NEWSROOM_LOGIN_FAILURE_LIMIT``, ``NEWSROOM_LOGIN_COOLOFF_MINUTES``,
+  ``NEWSROOM_PROXY_COUNT`` (proxies appending to X-Forwarded-For).
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +74,38 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 
+# Browser-side walls (README "Security"), on every response: public pages, admin, API, static files.
+# The Content-Security-Policy (django-csp's middleware) lets pages run and style only with our own static
+# files, so an injected <script>, event handler, javascript: link or style that got past the sanitizer
+# does nothing. One policy for the site and the admin, and no nonces: public pages are cached whole for
+# every reader (articles/cache.py), where a per-request nonce could never match the header; every script
+# and style is a static file instead (tests/test_security_headers.py fails on any inline one).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],  # fonts, fetches, frames, media, workers: ours only
+        # No 'unsafe-inline', 'unsafe-eval' or nonce. JSON-LD (<script type="application/ld+json">) is a
+        # data block that browsers never run, so script-src does not apply to it.
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Pictures that were not downloaded are shown from their original Chinese hosts, many still on
+        # plain http, and media may come from an S3 bucket or CDN: any http(s) image, but no data: or blob:.
+        "img-src": ["'self'", "https:", "http:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# The other headers are Django's (SecurityMiddleware, XFrameOptionsMiddleware), spelled out because tests
+# check them.
+SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff
+# No address of ours goes to other sites (links to original articles, remote pictures); within the site
+# the full URL (the admin's "next" and the changelist filters rely on it).
+SECURE_REFERRER_POLICY = "same-origin"
+# A page opened from another site cannot reach back into ours through window.opener (or the reverse).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # with CSP's frame-ancestors 'none': no framing, no clickjacking
+
 INSTALLED_APPS = [
     # First, so that its admin templates (the dashboard on the index) override Django's.
     "articles",
@@ -84,12 +120,17 @@ INSTALLED_APPS = [
     # Background work (articles/tasks.py): the tasks framework and its database queue + db_worker.
     "django_tasks",
     "django_tasks_db",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY) and login throttling (AXES_*).
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     # First: it times the whole request and sees the final status (articles/request_log.py).
     "articles.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header on every response, static files included (CONTENT_SECURITY_POLICY).
+    "csp.middleware.CSPMiddleware",
     # Static files, before sessions and everything else: no session or user lookup for a CSS file.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +140,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -131,13 +174,26 @@ DATABASES = {
 }
 
 
+def retry_connecting(pool):
+    """The pool's ``reconnect_failed``: when PostgreSQL went away, keep trying to reconnect every second or so.
+
+    psycopg_pool replaces a lost connection in the background, retrying after 1, 2, 4, 8... seconds for
+    ``reconnect_timeout`` (5 minutes by default), while the requests wait: after a 10-second restart the
+    next try could come 8 seconds after PostgreSQL is back, after a minute's outage a minute later. So
+    attempts give up after ``DB_POOL_RECONNECT_TIMEOUT`` seconds (default 2), and then this starts a new
+    one at once (``check()`` lets an empty pool grow): the site serves again a second after PostgreSQL does.
+    """
+    pool.check()
+
+
 def postgres_options(options=None):
     """OPTIONS for a PostgreSQL DATABASES entry: Django's connection pool (``DB_POOL``, on by
     default) and a statement timeout (``DB_STATEMENT_TIMEOUT_MS``; 0 turns it off).
 
-    The pool is shared by a process's threads, hands out only connections that pass a check (so a
-    PostgreSQL restart costs no failed request), and makes a request wait at most
-    ``DB_POOL_TIMEOUT`` seconds for a connection. The timeout cancels any query that runs longer,
+    The pool is shared by a process's threads, hands out only connections that pass a check (so once
+    PostgreSQL is back after a restart no request gets a dead connection), reconnects within a second
+    of its return (``retry_connecting``), and makes a request wait at most ``DB_POOL_TIMEOUT`` seconds
+    for a connection. The timeout cancels any query that runs longer,
     so one slow query cannot hold a worker (gunicorn's gthread workers are never killed for it).
     """
     options = dict(options or {})
@@ -149,7 +205,13 @@ def postgres_options(options=None):
             "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
             # One connection per gunicorn thread (gunicorn.conf.py): no thread waits for another's.
             "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", os.environ.get("GUNICORN_THREADS", "4"))),
-            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+            # With a connection per thread a request only waits while one is being opened (milliseconds) or while
+            # PostgreSQL is down; then every thread waits this long and cached pages and /healthz queue behind
+            # them: under load, a 10 s wait left /healthz unanswered for the whole outage (bench/load.py).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "2")),
+            # After an outage: see retry_connecting().
+            "reconnect_timeout": float(os.environ.get("DB_POOL_RECONNECT_TIMEOUT", "2")),
+            "reconnect_failed": retry_connecting,
         }
     return options
 
@@ -167,6 +229,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes; README "Security"). Its backend goes first: it refuses a locked-out
+# login before any password is checked; ModelBackend then does the real authentication.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# NEWSROOM_LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address lock that pair out for
+# NEWSROOM_LOGIN_COOLOFF_MINUTES, even for the right password. Keyed on the pair, so that nobody can lock an
+# editor out from everywhere by typing wrong passwords under their name; the price is that guessing from
+# many addresses is slowed per address only (strong passwords: AUTH_PASSWORD_VALIDATORS).
+AXES_FAILURE_LIMIT = int(os.environ.get("NEWSROOM_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("NEWSROOM_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a successful login forgets that pair's earlier failures
+# Any attempt during a lockout starts the cool-off again, so a script that keeps guessing gets no more tries.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# Failed attempts are kept with their form data, passwords masked; so is the CSRF token.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_LOCKOUT_CALLABLE = "newsroom.security.lockout_response"  # a Chinese page, HTTP 429
+# Its admin (attempts: unlock by deleting one; successful logins) is registered by articles/admin/logins.py.
+AXES_ENABLE_ADMIN = False
+# Behind proxies that append to X-Forwarded-For (nginx: 1), how many: the address the outermost one saw
+# is the client's (newsroom.security.client_ip); 0 (default) uses the connection's address.
+NEWSROOM_PROXY_COUNT = int(os.environ.get("NEWSROOM_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "newsroom.security.client_ip"
+AXES_USERNAME_CALLABLE = "newsroom.security.login_username"  # no 500 for a 300-character name
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -200,6 +289,24 @@ NEWSROOM_MAX_SOURCE_BYTES = int(os.environ.get("NEWSROOM_MAX_SOURCE_BYTES", 2 * 
 NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", 15 * 1024 * 1024))
 NEWSROOM_IMAGE_TIMEOUT = float(os.environ.get("NEWSROOM_IMAGE_TIMEOUT", 10))
 NEWSROOM_IMAGE_MAX_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", 40_000_000))
+# A stored picture is shrunk (proportions kept) to at most this many pixels, 4096 x 4096: a long
+# infographic (1080 x 12000) keeps its size, a 12000 x 8000 photo becomes 5016 x 3344.
+NEWSROOM_IMAGE_MAX_STORED_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_STORED_PIXELS", 4096 * 4096))
+# The longest line of an NDJSON dump the importer reads (a full document carries raw_source, up to
+# NEWSROOM_MAX_SOURCE_BYTES, plus body and body_html); a longer line fails alone.
+NEWSROOM_MAX_NDJSON_LINE_BYTES = int(os.environ.get("NEWSROOM_MAX_NDJSON_LINE_BYTES", 16 * 1024 * 1024))
+# The image downloader refuses hosts that resolve to loopback, private, link-local (cloud metadata),
+# shared, multicast or reserved addresses (server-side request forgery). These addresses or networks
+# (comma-separated, e.g. "10.20.0.0/16,192.168.1.5") are allowed anyway, for an intranet image server;
+# the tests allow 127.0.0.1, where their image server listens.
+NEWSROOM_IMAGE_ALLOW_PRIVATE_HOSTS = env_list("NEWSROOM_IMAGE_ALLOW_PRIVATE_HOSTS", [])
+for _network in NEWSROOM_IMAGE_ALLOW_PRIVATE_HOSTS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"NEWSROOM_IMAGE_ALLOW_PRIVATE_HOSTS: {_network!r} is not an IP address or network ({_error})"
+        ) from None
 
 # Background work (articles/tasks.py, README "Background work"): django-tasks, the backport of
 # Django 6's tasks framework. The database backend needs no extra service and enqueues inside the

@@ -1,15 +1,33 @@
 """Shared fixtures: a temporary MEDIA_ROOT, fast password hashing, a clock, users in each role."""
 
+import os
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests (tests/test_properties.py). "ci", the default: 200 examples per property from a fixed seed and no
+# example database, so every run tries the same inputs. "thorough" (HYPOTHESIS_PROFILE=thorough): 5,000 random
+# examples per property, failures remembered in .hypothesis/ and replayed first on the next run.
+hypothesis_settings.register_profile(
+    "ci", max_examples=200, derandomize=True, database=None, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "thorough", max_examples=5000, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The image tests' HTTP servers listen on 127.0.0.1, an address the downloader refuses by default
+    # (tests/test_import_hardening.py proves it with this setting off).
+    settings.NEWSROOM_IMAGE_ALLOW_PRIVATE_HOSTS = ["127.0.0.1"]
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +85,20 @@ def editor(make_user):
 @pytest.fixture
 def contributor(make_user):
     return make_user("co", "Contributor")
+
+
+_SUMMARY = pytest.StashKey[list]()
+
+
+@pytest.fixture(scope="session")
+def suite_summary(pytestconfig):
+    """Lines printed after the results, even with -q: ``suite_summary.append("XSS corpus: ...")``."""
+    return pytestconfig.stash.setdefault(_SUMMARY, [])
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(_SUMMARY, []):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

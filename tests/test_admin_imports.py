@@ -123,7 +123,8 @@ def test_archive_over_the_limits_is_refused_whole(admin_client, monkeypatch):
     monkeypatch.setattr(uploads, "MAX_ARCHIVE_MEMBERS", 2)
     many = make_zip({f"{n}.md": make_markdown() for n in range(3)})
     run = post_files(admin_client, upload("many.zip", many))
-    assert run.lines == ["[1/1] failed    many.zip: too many files in archive: 3, the limit is 2; nothing imported from it"]
+    assert run.lines == ["[1/1] failed    many.zip: too many files in archive: 3 files and folders, the limit is 2; "
+                         "nothing imported from it"]
 
     monkeypatch.setattr(uploads, "MAX_ARCHIVE_BYTES", 1000)
     big = make_zip({"big.md": make_markdown(body="<p>" + "重庆" * 2000 + "</p>")})

@@ -21,6 +21,8 @@ from .test_images import GPS_IFD, JPEG_EXIF, ORIENTATION, bomb_png, encode, serv
 
 pytestmark = pytest.mark.django_db
 
+NOT_A_PICTURE = "不是图片：文件内容不是 JPEG、PNG、GIF 或 WebP（可能是文本、网页，或改了扩展名的其他文件）"
+
 
 def exif_jpeg(size) -> bytes:
     """A JPEG of ``size`` carrying JPEG_EXIF's tags: Orientation=6 (rotate 90° clockwise) and GPS."""
@@ -84,14 +86,14 @@ def test_small_upload_gets_one_rendition_at_its_own_size():
 def test_text_file_is_refused_with_its_name():
     with pytest.raises(ImageRejected) as info:
         store_uploaded_image(text_file())
-    assert str(info.value) == "「notes.txt」不是图片：not an image (could not identify image file)"
+    assert str(info.value) == "「notes.txt」不能用作图片：" + NOT_A_PICTURE
     assert not Image.objects.exists() and stored_names("images") == []
 
 
 def test_decompression_bomb_is_refused():
     with pytest.raises(ImageRejected) as info:
         store_uploaded_image(upload("bomb.png", bomb_png(10_000, 10_000), "image/png"))
-    assert str(info.value).startswith("「bomb.png」不是图片：") and "possible decompression bomb" in str(info.value)
+    assert str(info.value).startswith("「bomb.png」不能用作图片：图片太大：") and "解压炸弹" in str(info.value)
     assert not Image.objects.exists()
 
 
@@ -157,7 +159,7 @@ def test_make_renditions_keeps_transparency():
 def test_make_renditions_respects_the_pixel_budget(settings):
     image = store_uploaded_image(png(size=(400, 100)))
     settings.NEWSROOM_IMAGE_MAX_PIXELS = 1000
-    with pytest.raises(ImageRejected, match="40000 pixels > limit 1000"):
+    with pytest.raises(ImageRejected, match="400×100 像素，共 40000 像素，上限 1000 像素"):
         make_renditions(image)
 
 
@@ -180,7 +182,7 @@ def placed(article):
 def test_add_images_keeps_the_good_files_and_reports_the_bad_one():
     article = make_article()
     images, errors = add_images(article, [upload("a.jpg", JPEG_EXIF), text_file("readme.txt"), png()])
-    assert len(images) == 2 and errors == ["「readme.txt」不是图片：not an image (could not identify image file)"]
+    assert len(images) == 2 and errors == ["「readme.txt」不能用作图片：" + NOT_A_PICTURE]
     assert placed(article) == [(images[0].pk, 0), (images[1].pk, 1)]
     assert Image.objects.count() == 2
     article.refresh_from_db()
@@ -200,7 +202,7 @@ def test_add_images_appends_after_the_last_and_keeps_the_lead():
 
 def test_add_images_with_only_bad_files_changes_nothing():
     article = make_article()
-    assert add_images(article, [text_file()]) == ([], ["「notes.txt」不是图片：not an image (could not identify image file)"])
+    assert add_images(article, [text_file()]) == ([], ["「notes.txt」不能用作图片：" + NOT_A_PICTURE])
     article.refresh_from_db()
     assert placed(article) == [] and article.lead_image is None
 
@@ -246,8 +248,8 @@ def test_multiple_image_field_lists_every_bad_file():
     assert not form.is_valid()
     messages = form.errors["images"]
     assert len(messages) == 2
-    assert messages[0] == "「a.txt」不是图片：not an image (could not identify image file)"
-    assert messages[1].startswith("「bomb.png」不是图片：") and "decompression bomb" in messages[1]
+    assert messages[0] == "「a.txt」不能用作图片：" + NOT_A_PICTURE
+    assert messages[1].startswith("「bomb.png」不能用作图片：图片太大") and "解压炸弹" in messages[1]
 
 
 def test_multiple_image_field_returns_the_files_rewound():
@@ -393,7 +395,7 @@ def test_gallery_inline_thumbnail(gallery):
     article, (a, _), inline, _ = gallery
     placement = article.gallery.get(image=a)
     html = inline.thumbnail(placement)
-    assert f'src="{default_storage.url(a.renditions[0]["file"])}"' in html and "max-height: 80px" in html
+    assert f'src="{default_storage.url(a.renditions[0]["file"])}"' in html and 'class="desk-thumbnail"' in html
     placement.image.renditions = []
     assert f'src="{a.file.url}"' in inline.thumbnail(placement)
     remote = Image.objects.create(remote_url="https://p.example.cn/a.jpg?x=1&y=<2>", alt_text='"夜景"')
@@ -416,7 +418,7 @@ def test_gallery_inline_in_the_article_admin(admin_client, monkeypatch):
     html = response.content.decode()
     assert response.status_code == 200
     assert "articles/admin/gallery.js" in html and 'class="gallery-order"' in html
-    assert html.count('style="max-height: 80px; max-width: 160px"') == 2
+    assert html.count('class="desk-thumbnail"') == 2
     data = form_data(response)
     assert data["gallery-0-is_lead"] == "on" and "gallery-1-is_lead" not in data
     data.update({"gallery-1-caption": "两江新区", "gallery-1-is_lead": "on", "gallery-0-order": "3"})

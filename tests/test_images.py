@@ -144,18 +144,18 @@ def test_validate_accepts(data, fmt, ext, size):
 @pytest.mark.parametrize(
     "data, kwargs, message",
     [
-        (b"", {}, "empty file"),
-        (b"just some text, definitely not pixels", {}, "not an image"),
-        (b"<html>not a picture</html>", {}, "not an image"),
-        (encode("BMP"), {}, "unsupported format BMP"),
-        (encode("TIFF"), {}, "unsupported format TIFF"),
-        (JPEG_EXIF[: len(JPEG_EXIF) // 2], {}, "not a valid"),
-        (PNG[:-30], {}, "not a valid PNG image"),
-        (bomb_png(2_000, 2_000, full=False), {"max_pixels": 1_000_000}, "4000000 pixels > limit 1000000"),
-        (BOMB_10K, {}, "100000000 pixels > limit 40000000"),
-        # A limit above Pillow's own: Pillow's DecompressionBombWarning / Error still refuse the file.
-        (BOMB_10K, {"max_pixels": 10**12}, "decompression bomb"),
-        (bomb_png(100_000, 100_000, full=False), {"max_pixels": 10**12}, "decompression bomb"),
+        (b"", {}, "文件是空的"),
+        (b"just some text, definitely not pixels", {}, "不是图片：文件内容不是 JPEG、PNG、GIF 或 WebP"),
+        (b"<html>not a picture</html>", {}, "不是图片"),
+        (encode("BMP"), {}, "不支持 BMP 格式：只接受 JPEG、PNG、GIF 和 WebP 图片"),
+        (encode("TIFF"), {}, "不支持 TIFF 格式"),
+        (JPEG_EXIF[: len(JPEG_EXIF) // 2], {}, "图片文件已损坏"),
+        (PNG[:-30], {}, "图片文件已损坏或不完整，无法解码（PNG："),
+        (bomb_png(2_000, 2_000, full=False), {"max_pixels": 1_000_000}, "2000×2000 像素，共 4000000 像素，上限 1000000 像素"),
+        (BOMB_10K, {}, "图片太大：10000×10000 像素，共 100000000 像素，上限 40000000 像素（可能是“解压炸弹”）"),
+        # A limit above Pillow's own: Pillow's threshold (about 89 M pixels) and its hard error still refuse the file.
+        (BOMB_10K, {"max_pixels": 10**12}, "解压炸弹"),
+        (bomb_png(100_000, 100_000, full=False), {"max_pixels": 10**12}, "解压炸弹"),
     ],
 )
 def test_validate_rejects(data, kwargs, message):
@@ -201,18 +201,18 @@ def test_download_ok_and_follows_http_redirect(server):
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x.jpg", "javascript:alert(1)", "/relative/path.jpg", ""])
 def test_download_refuses_non_http_urls(url):
-    with pytest.raises(ImageRejected, match="only http and https"):
+    with pytest.raises(ImageRejected, match="只能下载 http 和 https 地址"):
         download_image_bytes(url)
 
 
 @pytest.mark.parametrize(
     "path, kwargs, message",
     [
-        ("/missing.jpg", {}, "HTTP 404 from http://127.0.0.1"),
-        ("/slow.jpg", {"timeout": 0.5}, "timed out after 0.5s"),
-        ("/big.jpg", {"max_bytes": MAX_BYTES}, f"file too large: > {MAX_BYTES / 1024 / 1024:g} MB"),
-        ("/big-unsized.jpg", {"max_bytes": MAX_BYTES}, "file too large"),
-        ("/redirect-ftp", {}, "redirect to a non-http(s) URL refused"),
+        ("/missing.jpg", {}, "下载失败：服务器返回 HTTP 404：http://127.0.0.1"),
+        ("/slow.jpg", {"timeout": 0.5}, "下载超时（0.5 秒内没有响应）"),
+        ("/big.jpg", {"max_bytes": MAX_BYTES}, f"文件太大：超过 {MAX_BYTES / 1024 / 1024:g} MB（{MAX_BYTES} 字节）"),
+        ("/big-unsized.jpg", {"max_bytes": MAX_BYTES}, "文件太大"),
+        ("/redirect-ftp", {}, "拒绝跳转到非 http(s) 地址：ftp://127.0.0.1/x.jpg"),
     ],
 )
 def test_download_failures(server, path, kwargs, message):
@@ -225,7 +225,7 @@ def test_download_connection_refused():
     probe = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = probe.server_address[1]
     probe.server_close()  # nothing listens on this port any more
-    with pytest.raises(ImageRejected, match="cannot reach"):
+    with pytest.raises(ImageRejected, match=r"无法连接 127\.0\.0\.1（Connection refused）"):
         download_image_bytes(f"http://127.0.0.1:{port}/x.jpg", timeout=2)
 
 
@@ -281,15 +281,15 @@ def test_fetch_image_without_url_changes_nothing():
 @pytest.mark.parametrize(
     "url, kwargs, message",
     [
-        ("{server}/fake.jpg", {}, "not an image"),
-        ("{server}/bomb.png", {}, "possible decompression bomb"),
-        ("{server}/missing.jpg", {}, "HTTP 404 from http://127.0.0.1"),
-        ("{server}/slow.jpg", {"timeout": 0.5}, "timed out after 0.5s"),
-        ("{server}/big.jpg", {"max_bytes": MAX_BYTES}, "file too large"),
-        ("{server}/big-unsized.jpg", {"max_bytes": MAX_BYTES}, "file too large"),
-        ("{server}/redirect-ftp", {}, "non-http(s) URL refused"),
-        ("file:///etc/passwd", {}, "only http and https"),
-        ("ftp://127.0.0.1/photo.jpg", {}, "only http and https"),
+        ("{server}/fake.jpg", {}, "不是图片"),
+        ("{server}/bomb.png", {}, "可能是“解压炸弹”"),
+        ("{server}/missing.jpg", {}, "下载失败：服务器返回 HTTP 404：http://127.0.0.1"),
+        ("{server}/slow.jpg", {"timeout": 0.5}, "下载超时（0.5 秒内没有响应）"),
+        ("{server}/big.jpg", {"max_bytes": MAX_BYTES}, "文件太大"),
+        ("{server}/big-unsized.jpg", {"max_bytes": MAX_BYTES}, "文件太大"),
+        ("{server}/redirect-ftp", {}, "拒绝跳转到非 http(s) 地址"),
+        ("file:///etc/passwd", {}, "只能下载 http 和 https 地址"),
+        ("ftp://127.0.0.1/photo.jpg", {}, "只能下载 http 和 https 地址"),
     ],
 )
 def test_fetch_image_failures_are_recorded_not_raised(server, url, kwargs, message):

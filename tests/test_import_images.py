@@ -24,7 +24,7 @@ def test_download_images_stores_good_ones_and_records_failures(tmp_path, server,
     path = write_markdown(tmp_path, "images.md", body=body)
     call_command("import_articles", str(path), "--download-images")
     out = capsys.readouterr().out
-    assert "created" in out and "missing.jpg" in out and "HTTP 404" in out
+    assert "created" in out and "missing.jpg" in out and "服务器返回 HTTP 404" in out
 
     article = Article.objects.get()
     good, bad = [placement.image for placement in article.gallery.all()]

@@ -311,3 +311,68 @@ def test_describe_relations_counts_rows_for_the_confirmation_page(bureau):
     make_article(publisher=short).data_sources.add(short)
     assert describe_relations(short) == "1 篇文章的原发媒体、1 篇文章的数据来源"
     assert describe_relations(source("没人用的来源")) == "没有关联"
+
+
+# --- what articles show: every relation kept, only the merged names change ------------------------------------------
+
+
+def _renamed(value, objects, people):
+    """``value`` (an export document) with each merged source/region object replaced by the kept one's
+    document, each merged author by the kept author (role kept), each photographer name likewise."""
+    if isinstance(value, dict):
+        if value.get("name") in objects:
+            return objects[value["name"]]
+        if value.get("name") in people and "role" in value:
+            return {**value, **people[value["name"]]}
+        return {key: _renamed(item, objects, people) for key, item in value.items()}
+    if isinstance(value, list):
+        return sorted((_renamed(item, objects, people) for item in value), key=repr)
+    if isinstance(value, str) and value in people:
+        return people[value]["name"]
+    return value
+
+
+def _documents(*articles):
+    from articles.revisions import article_document
+
+    return {a.pk: {k: v for k, v in article_document(a).items() if k != "updated_at"} for a in articles}
+
+
+def test_merges_keep_every_relation_articles_show_even_in_the_trash(editor, clock):
+    """Sources, authors and regions merged into the rows to keep: each article, a trashed one too, shows
+    exactly what it showed, with the kept rows' names; the articles move in the sync feed."""
+    from articles import workflow
+    from articles.export import serialize_region, serialize_source
+
+    from .richsite import rich_article
+
+    live, trashed = rich_article(user=editor, title="合并测试甲"), rich_article(user=editor, title="合并测试乙")
+    keep_source, dup_source = Source.objects.get(name="测试日报社"), source("测试日报", kind=Source.Kind.PUBLISHER)
+    keep_author, dup_author = Author.objects.get(name="何超"), author("何 超（导入）")
+    keep_region, dup_region = Region.objects.get(name="万州区"), region("万州（导入）", kind=Region.Kind.COUNTY)
+    Article.objects.filter(pk=trashed.pk).update(syndicator=dup_source)
+    trashed.data_sources.add(dup_source)
+    ArticleAuthor.objects.filter(article=trashed, author=keep_author).update(author=dup_author)
+    Image.objects.filter(placements__article=live).update(photographer=dup_author)
+    live.regions.remove(keep_region)
+    live.regions.add(dup_region)
+    StatisticFigure.objects.filter(article=live).update(region=dup_region, source=dup_source)
+    workflow.trash(Article.objects.filter(pk=trashed.pk), user=editor)
+    before = _documents(live, trashed)
+    clock.advance(minutes=5)
+
+    merge_sources(keep=keep_source, duplicates=[dup_source])
+    merge_authors(keep=keep_author, duplicates=[dup_author])
+    merge_regions(keep=keep_region, duplicates=[dup_region])
+
+    objects = {"测试日报": serialize_source(keep_source), "万州（导入）": serialize_region(keep_region)}
+    people = {dup_author.name: {"name": keep_author.name, "slug": keep_author.slug}}
+    after = _documents(live, trashed)
+    for article in (live, trashed):
+        assert _renamed(after[article.pk], {}, {}) != _renamed(before[article.pk], {}, {})  # it showed the duplicates
+        assert _renamed(after[article.pk], {}, {}) == _renamed(before[article.pk], objects, people), article.title
+        article.refresh_from_db()
+        assert article.updated_at == clock.now  # the sync feed hears of it
+    assert Article.objects.get(pk=trashed.pk).status == Article.Status.TRASHED
+    assert pointing_at(Source, [dup_source.pk]) == pointing_at(Author, [dup_author.pk]) == []
+    assert pointing_at(Region, [dup_region.pk]) == []

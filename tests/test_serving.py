@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from http.client import HTTPConnection
 from pathlib import Path
@@ -18,7 +19,7 @@ from django.db import OperationalError, connection, connections
 from django.urls import reverse
 
 from articles.request_log import JsonFormatter
-from newsroom.settings import postgres_options
+from newsroom.settings import postgres_options, retry_connecting
 
 from .factories import make_article
 
@@ -213,21 +214,28 @@ def test_make_serve_runs_gunicorn_with_whitenoise_and_logs_each_request(tmp_path
 # --- PostgreSQL: the pool and the statement timeout --------------------------------------------------------
 
 
+POOL_VARIABLES = ("DB_POOL", "DB_POOL_MIN_SIZE", "DB_POOL_MAX_SIZE", "DB_POOL_TIMEOUT", "DB_POOL_RECONNECT_TIMEOUT",
+                  "DB_STATEMENT_TIMEOUT_MS", "GUNICORN_THREADS")
+RECONNECT = {"reconnect_timeout": 2.0, "reconnect_failed": retry_connecting}
+
+
 @pytest.mark.parametrize(
     "env, expected",
     [
-        ({}, {"options": "-c statement_timeout=30000", "pool": {"min_size": 2, "max_size": 4, "timeout": 10.0}}),
+        ({}, {"options": "-c statement_timeout=30000",
+              "pool": {"min_size": 2, "max_size": 4, "timeout": 2.0, **RECONNECT}}),
         ({"GUNICORN_THREADS": "8"}, {"options": "-c statement_timeout=30000",
-                                     "pool": {"min_size": 2, "max_size": 8, "timeout": 10.0}}),
-        ({"DB_POOL_MIN_SIZE": "1", "DB_POOL_MAX_SIZE": "6", "DB_POOL_TIMEOUT": "2.5", "DB_STATEMENT_TIMEOUT_MS": "500"},
-         {"options": "-c statement_timeout=500", "pool": {"min_size": 1, "max_size": 6, "timeout": 2.5}}),
+                                     "pool": {"min_size": 2, "max_size": 8, "timeout": 2.0, **RECONNECT}}),
+        ({"DB_POOL_MIN_SIZE": "1", "DB_POOL_MAX_SIZE": "6", "DB_POOL_TIMEOUT": "2.5", "DB_POOL_RECONNECT_TIMEOUT": "5",
+          "DB_STATEMENT_TIMEOUT_MS": "500"},
+         {"options": "-c statement_timeout=500", "pool": {"min_size": 1, "max_size": 6, "timeout": 2.5,
+                                                          "reconnect_timeout": 5.0, "reconnect_failed": retry_connecting}}),
         ({"DB_POOL": "0", "DB_STATEMENT_TIMEOUT_MS": "0"}, {}),
     ],
     ids=["defaults", "pool-follows-threads", "tuned", "both-off"],
 )
 def test_postgres_options_from_the_environment(monkeypatch, env, expected):
-    for name in ("DB_POOL", "DB_POOL_MIN_SIZE", "DB_POOL_MAX_SIZE", "DB_POOL_TIMEOUT", "DB_STATEMENT_TIMEOUT_MS",
-                 "GUNICORN_THREADS"):
+    for name in POOL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -302,6 +310,128 @@ def test_a_slow_query_is_cancelled_at_the_statement_timeout():
     assert (word, sqlstate) == ("cancelled", "57014")  # query_canceled: "canceling statement due to statement timeout"
     assert 0.25 <= float(seconds) < 3
     assert next_query == "next 1"
+
+
+HEALTHZ_WITHOUT_DATABASE = """
+import json, time, django
+django.setup()
+from django.db import connection
+from django.test import Client
+assert connection.pool is not None, "the pool is on"
+start = time.monotonic()
+response = Client().get("/healthz", HTTP_HOST="localhost")
+print(response.status_code, json.loads(response.content)["database"], round(time.monotonic() - start, 2))
+"""
+
+
+def test_healthz_answers_503_within_a_second_when_postgresql_is_unreachable():
+    """The pool would make a request wait DB_POOL_TIMEOUT for a connection; a load balancer's probe gives up long
+    before, so /healthz waits at most articles.health.DATABASE_TIMEOUT (1 s). No PostgreSQL needed: nothing listens."""
+    url = f"postgres://postgres@127.0.0.1:{free_port()}/newsroom"
+    env = clean_env(DEBUG="1", DATABASE_URL=url, DB_POOL_TIMEOUT="10", DB_POOL_MIN_SIZE="1")
+    result = run([sys.executable, "-c", HEALTHZ_WITHOUT_DATABASE], env)
+    assert result.returncode == 0, result.stderr
+    status, error, seconds = result.stdout.splitlines()[-1].split()  # after the request's JSON log line
+    assert (status, error) == ("503", "PoolTimeout")
+    assert 0.9 <= float(seconds) < 3  # not DB_POOL_TIMEOUT's 10 s
+
+
+class Outage:
+    """A TCP relay to PostgreSQL that can go down (cutting its connections, refusing new ones) and come back:
+    a PostgreSQL restart, as the app's connection pool sees it."""
+
+    def __init__(self, target):
+        self.target, self.port = target, free_port()
+        self.listener, self.sockets, self.lock = None, [], threading.Lock()
+
+    def up(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def down(self):
+        for sock in [self.listener, *self._take_sockets()]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept() or recv()
+            except OSError:
+                pass
+            sock.close()
+
+    def _take_sockets(self):
+        with self.lock:
+            taken, self.sockets = self.sockets, []
+        return taken
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                return
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _relay(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_the_pool_serves_again_within_a_second_or_two_after_a_long_outage(monkeypatch):
+    """psycopg_pool alone retries a lost connection after 1, 2, 4, 8... s: after an 8-second outage the requests
+    already waiting would get a connection 5-8 s after PostgreSQL is back. With the project's pool options
+    (reconnect_timeout and retry_connecting) it tries about every second, so they get one within a second or two."""
+    from psycopg.conninfo import make_conninfo
+    from psycopg_pool import ConnectionPool
+
+    for name in POOL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    db = connection.settings_dict
+    relay = Outage((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
+    relay.up()
+    conninfo = make_conninfo(host="127.0.0.1", port=relay.port, dbname=db["NAME"], user=db["USER"] or None,
+                             password=db["PASSWORD"] or None)
+    # As Django builds it (backends/postgresql/base.py), with every connection in use, as under load.
+    options = {**postgres_options()["pool"], "min_size": 2, "max_size": 2}
+    pool = ConnectionPool(conninfo, open=False, check=ConnectionPool.check_connection, **options)
+    try:
+        pool.open(wait=True, timeout=10)
+        relay.down()
+        pool.check()  # both connections found dead: replaced in the background, as after a restart
+        waited = {}
+
+        def request():
+            with pool.connection(timeout=20) as conn:
+                conn.execute("SELECT 1")
+            waited["done"] = time.monotonic()
+
+        waiting = threading.Thread(target=request)
+        waiting.start()  # a request waiting for a connection when PostgreSQL comes back
+        time.sleep(8)
+        relay.up()
+        back = time.monotonic()
+        waiting.join(timeout=25)
+        assert "done" in waited, "the waiting request got no connection"
+        assert waited["done"] - back < 2.5
+    finally:
+        pool.close()
+        relay.down()
 
 
 # --- the JSON request log ---------------------------------------------------------------------------------

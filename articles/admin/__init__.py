@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from articles.admin import articles, catalog, figures, imports  # noqa: F401
+from articles.admin import articles, catalog, figures, imports, logins  # noqa: F401
 
 admin.site.site_header = "Newsroom 编辑台"
 admin.site.site_title = "Newsroom"

@@ -1,12 +1,21 @@
-"""The article desk: list, form, inlines and workflow actions.
+"""The article desk: list, form, inlines and workflow actions; and the trash (回收站).
 
 Thin by design: rules live in ``articles.workflow``, revisions in ``articles.revisions``,
 the gallery in ``articles.gallery``; this module wires them into the Django admin.
+
+Deleting an article here (its delete page, or "移入回收站" on the list) moves it to the trash
+(``workflow.trash``); the article list never shows trashed articles. ``TrashAdmin`` lists them,
+restores them (``workflow.restore``) and, for superusers only, deletes them for good.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.db import transaction
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -17,8 +26,10 @@ from articles.admin.article_form import ArticleAdminForm
 from articles.admin.base import NewsroomAdmin
 from articles.admin.gallery import GalleryInline
 from articles.admin.revisions import RevisionAdminMixin
-from articles.models import Article, ArticleAuthor, StatisticFigure
+from articles.models import Article, ArticleAuthor, StatisticFigure, TrashedArticle
 from articles.revisions import record_revision
+
+TRASH_CONFIRMATION_TEMPLATE = "admin/articles/article/trash_confirmation.html"
 
 
 class ArticleAuthorInline(admin.TabularInline):
@@ -49,6 +60,20 @@ class StatisticFigureInline(admin.TabularInline):
     @admin.display(description="核实")
     def desk_link(self, obj):
         return format_html('<a href="{}">核实或更正</a>', reverse("admin:articles_statisticfigure_change", args=[obj.pk]))
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The status filter without 回收站: trashed articles are listed by the trash, not here. The parameter
+    is the one Django's own status filter used (the dashboard links to ``?status__exact=review``)."""
+
+    title = "状态"
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, label in Article.Status.choices if value != Article.Status.TRASHED]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 class PublicationFilter(admin.SimpleListFilter):
@@ -87,7 +112,7 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
     list_display = ["title", "status", "published_at", "region_list", "publisher", "image_count", "figure_count",
                     "updated_by"]
     list_filter = [
-        "status",
+        StatusFilter,
         PublicationFilter,
         ("regions", admin.RelatedOnlyFieldListFilter),
         ("publisher", admin.RelatedOnlyFieldListFilter),
@@ -118,13 +143,15 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
     ]
     inlines = [ArticleAuthorInline, GalleryInline, StatisticFigureInline]
     actions = ["publish_selected", "unpublish_selected", "archive_selected", "submit_selected", "reextract_credits",
-               "extract_figures_selected"]
+               "extract_figures_selected", "trash_selected"]
+    delete_confirmation_template = TRASH_CONFIRMATION_TEMPLATE
 
     # --- queries -------------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
         return (
             super().get_queryset(request)
+            .exclude(status=Article.Status.TRASHED)  # the trash lists them (TrashAdmin)
             .annotate(image_total=Count("gallery", distinct=True), figure_total=Count("figures", distinct=True))
             .prefetch_related("regions")
             .order_by(*Article._meta.ordering)  # an aggregate drops Meta.ordering; keep pagination stable
@@ -163,7 +190,7 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
     def lead_image_preview(self, obj):
         if not obj.lead_image_id:
             return "—（在下方图集里勾选「题图」）"
-        return format_html('<img src="{}" style="max-height:120px">', obj.lead_image.url)
+        return format_html('<img src="{}" alt="" class="desk-lead-preview">', obj.lead_image.url)
 
     @admin.display(description="质量提示")
     def quality_warning_list(self, obj):
@@ -171,7 +198,7 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
 
     @admin.display(description="原始文件（只读）")
     def raw_source_display(self, obj):
-        return format_html('<pre style="white-space:pre-wrap;max-height:30em;overflow:auto">{}</pre>', obj.raw_source)
+        return format_html('<pre class="desk-raw-source">{}</pre>', obj.raw_source)
 
     # --- permissions and form -----------------------------------------------------------------------------
 
@@ -180,6 +207,10 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
 
     def has_publish_permission(self, request):
         return workflow.can_publish(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        # "Deleting" moves to the trash (delete_model below): workflow.can_trash decides.
+        return super().has_delete_permission(request, obj) and workflow.can_trash(request.user, obj)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -211,6 +242,70 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
         for error in errors:
             self.message_user(request, error, messages.WARNING)
         record_revision(article, user=request.user, message="新建" if not change else "修改")
+
+    # --- deleting: to the trash -------------------------------------------------------------------------------
+    # Django's delete page stays (its permission checks, its confirmation), but what it does is
+    # workflow.trash(): nothing is deleted, so nothing related is listed or needs a permission.
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # trash_selected takes its place
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return super().delete_view(request, object_id, {"title": "移入回收站", **(extra_context or {})})
+
+    def get_deleted_objects(self, objs, request):
+        rows = [format_html('<a href="{}">{}</a>', reverse("admin:articles_article_change", args=[obj.pk]), obj)
+                for obj in objs]
+        return rows, {Article._meta.verbose_name_plural: len(rows)}, set(), []
+
+    def log_deletions(self, request, queryset):
+        pass  # delete_model/delete_queryset log the move to the trash as a change
+
+    def delete_model(self, request, obj):
+        self._trash(request, Article.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        self._trash(request, queryset)
+
+    def _trash(self, request, queryset):
+        changed = workflow.trash(queryset, user=request.user)
+        for article in changed:
+            self.log_change(request, article, "移入回收站")
+        return changed
+
+    def response_delete(self, request, obj_display, obj_id):
+        self.message_user(
+            request, f"已将文章「{obj_display}」移入回收站：它已从网站撤下，可在回收站恢复（连同版本历史、图集和统计数字）。",
+            messages.SUCCESS,
+        )
+        url = reverse("admin:articles_article_changelist", current_app=self.admin_site.name)
+        preserved = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return HttpResponseRedirect(add_preserved_filters(preserved, url))
+
+    @admin.action(description="移入回收站（可恢复）", permissions=["delete"])
+    def trash_selected(self, request, queryset):
+        """Like delete_selected: a confirmation page, then workflow.trash()."""
+        selected = list(queryset.order_by("pk"))
+        if request.POST.get("post"):
+            changed = self._trash(request, queryset)
+            text = f"已将 {len(changed)} 篇文章移入回收站：它们已从网站撤下，可在回收站恢复。"
+            if len(selected) > len(changed):
+                text += f"{len(selected) - len(changed)} 篇无权操作，未改变。"
+            self.message_user(request, text, messages.SUCCESS if changed else messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "移入回收站",
+            "subtitle": None,
+            "opts": self.opts,
+            "articles": selected,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, TRASH_CONFIRMATION_TEMPLATE, context)
 
     # --- actions -------------------------------------------------------------------------------------------
 
@@ -261,3 +356,84 @@ class ArticleAdmin(RevisionAdminMixin, NewsroomAdmin):
         if skipped:
             text += f"{skipped} 篇无权操作，未抽取。"
         self.message_user(request, text, messages.SUCCESS if queued else messages.WARNING)
+
+
+# --- the trash ----------------------------------------------------------------------------------------------------
+
+
+@admin.register(TrashedArticle)
+class TrashAdmin(NewsroomAdmin):
+    """回收站: the trashed articles, read-only. "恢复" brings them back (``workflow.restore``); superusers may
+    delete them for good (Django's delete page and action, doing ``workflow.purge``)."""
+
+    list_display = ["title", "status_before_trash", "trashed_at", "trashed_by", "published_at", "preview_link"]
+    list_select_related = ["trashed_by"]
+    list_filter = ["status_before_trash", "trashed_at"]
+    search_fields = ["title", "summary", "body_text"]
+    fields = ["title", "slug", "status_before_trash", "trashed_at", "trashed_by", "published_at", "summary",
+              "preview_link"]
+    readonly_fields = fields
+    list_per_page = 50
+    actions = ["restore_selected", "restore_as_draft_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Article.Status.TRASHED)
+
+    # Whoever may move articles to the trash sees it and restores from it; only superusers purge.
+    def has_view_permission(self, request, obj=None):
+        return workflow.can_trash(request.user)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_restore_permission(self, request):
+        return workflow.can_trash(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return workflow.can_purge(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:  # Django's action and confirmation page, under a name that says what it does
+            actions["delete_selected"] = (delete_selected, "delete_selected", "永久删除所选文章（不可恢复）")
+        return actions
+
+    def get_deleted_objects(self, objs, request):
+        # Purging deletes the article with its bylines, gallery placements, figures and revisions: listed
+        # as Django lists them, not refused as a catalogue row in use would be (KeepRowsInUseMixin).
+        return admin.ModelAdmin.get_deleted_objects(self, objs, request)
+
+    def delete_model(self, request, obj):
+        workflow.purge(Article.objects.filter(pk=obj.pk), user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        workflow.purge(queryset, user=request.user)
+
+    @admin.display(description="预览")
+    def preview_link(self, obj):
+        return format_html('<a href="{}" target="_blank">查看内容</a>', reverse("articles:preview", args=[obj.pk]))
+
+    def _restore(self, request, queryset, *, as_draft):
+        selected = queryset.count()
+        restored = workflow.restore(queryset, user=request.user, as_draft=as_draft)
+        for article in restored:
+            self.log_change(request, article, f"从回收站恢复为「{article.get_status_display()}」")
+        text = f"已恢复 {len(restored)} 篇文章（连同署名、图集、统计数字和版本历史）"
+        text += "，都是草稿。" if as_draft else "，回到删除前的状态；已发布的文章重新公开。"
+        if selected > len(restored):
+            text += f"{selected - len(restored)} 篇无权操作，未恢复。"
+        self.message_user(request, text, messages.SUCCESS if restored else messages.WARNING)
+
+    @admin.action(description="恢复所选文章（回到删除前的状态）", permissions=["restore"])
+    def restore_selected(self, request, queryset):
+        self._restore(request, queryset, as_draft=False)
+
+    @admin.action(description="恢复所选文章为草稿", permissions=["restore"])
+    def restore_as_draft_selected(self, request, queryset):
+        self._restore(request, queryset, as_draft=True)

@@ -1,7 +1,8 @@
 """Admin for sources, authors, regions and images: the newsroom's catalogue (figures: ``figures.py``).
 
 Sources, authors and regions get a "合并所选" action; the merging itself is ``articles.merge``.
-Tags are taggit's own ``TagAdmin`` (with its merge action), registered by taggit.
+Tags are taggit's own ``TagAdmin`` (with its merge action and its tagged-items inline), replaced
+by ``TagAdmin`` below with the permissions taggit leaves out.
 """
 
 import json
@@ -9,14 +10,19 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from taggit import admin as taggit_admin
+from taggit.models import Tag
 
-from articles.admin.base import NewsroomAdmin
+from articles import workflow
+from articles.admin.base import KeepRowsInUseMixin, NewsroomAdmin
+from articles.admin.gallery import may_change_image
 from articles.images import ImageRejected, make_renditions, read_uploaded_image, replace_uploaded_image
 from articles.merge import describe_relations, merge_authors, merge_regions, merge_sources
 from articles.models import Article, Author, Image, Region, Source
@@ -151,6 +157,9 @@ class ImageForm(forms.ModelForm):
     class Meta:
         model = Image
         fields = ["file"]  # the admin adds the others (with NewsroomAdmin's field overrides)
+        # A plain file field: clean_file's Pillow checks give the reason (SVG, HEIC, bomb...), not Django's
+        # generic "not an image", and only the four accepted decoders ever see the upload.
+        field_classes = {"file": forms.FileField}
 
     def clean_file(self):
         """A new file gets the gallery upload's checks (real picture, size and pixel limits), with its reason."""
@@ -170,6 +179,10 @@ class ImageAdmin(NewsroomAdmin):
     list_filter = ["fetch_status", "is_placeholder"]
     search_fields = ["caption", "credit", "remote_url"]
 
+    def has_change_permission(self, request, obj=None):
+        # A picture changes every article that shows it: a contributor's own drafts only (may_change_image).
+        return super().has_change_permission(request, obj) and (obj is None or may_change_image(request.user, obj))
+
     def save_model(self, request, obj, form, change):
         """A file chosen here is stored as a gallery upload is: upright, without metadata, under its content
         hash (not the uploader's name), with new renditions. Clearing the file drops the renditions too."""
@@ -185,5 +198,42 @@ class ImageAdmin(NewsroomAdmin):
     def thumbnail(self, obj):
         if not obj.url:
             return "—"
-        return format_html('<img src="{}" alt="" loading="lazy" style="max-width:80px;max-height:60px">', obj.url)
+        return format_html('<img src="{}" alt="" loading="lazy" class="desk-list-thumbnail">', obj.url)
 
+
+class TaggedItemInline(taggit_admin.TaggedItemInline):
+    """Which objects carry the tag. A row ties the tag to any article, published or not, around the
+    article form and its workflow: only editors may add, change or delete rows; others see them."""
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and workflow.can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and workflow.can_publish(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and workflow.can_publish(request.user)
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(KeepRowsInUseMixin, taggit_admin.TagAdmin):
+    """taggit's tag admin with permissions: its merge action and merge page check none (any staff
+    user could merge tags, and so change published articles), and its inline tags any object."""
+
+    inlines = [TaggedItemInline]
+
+    def has_merge_permission(self, request):
+        # Merging rewrites every tagging of the tags and deletes them: both permissions, as for CatalogAdmin.
+        return self.has_change_permission(request) and self.has_delete_permission(request)
+
+    @admin.action(permissions=["merge"], description="合并所选标签")
+    def render_tag_form(self, request, queryset):
+        return super().render_tag_form(request, queryset)
+
+    def merge_tags_view(self, request):
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        return super().merge_tags_view(request)

@@ -39,7 +39,7 @@ def quote_in_context(figure, text: str):
     if not number:
         head, tail = figure.quote, ""
     return format_html(
-        '<div style="max-width:60em;line-height:1.8">{}<mark>{}<strong>{}</strong>{}</mark>{}</div>',
+        '<div class="desk-quote">{}<mark>{}<strong>{}</strong>{}</mark>{}</div>',
         before, head, number, tail, after,
     )
 
@@ -253,7 +253,8 @@ class IndicatorForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slug"].required = False
+        if "slug" in self.fields:  # read-only for those who may only view the vocabulary
+            self.fields["slug"].required = False
         self.initial.setdefault("alias_text", "、".join(self.instance.aliases or []))
 
     def clean_alias_text(self):

@@ -12,10 +12,26 @@ from django.core.files.storage import default_storage
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
+from articles import workflow
 from articles.gallery import set_lead_image
-from articles.models import ArticleImage, Image
+from articles.models import Article, ArticleImage, Image
+from articles.shown import articles_showing
 
 IMAGE_FIELDS = ("caption", "credit", "alt_text")
+
+
+def may_change_image(user, image) -> bool:
+    """May ``user`` change this picture (its file, caption, credit, alt text)?
+
+    Every article that has it as lead image or in its gallery shows the change, and one ``Image`` can
+    be shared (the importer reuses the row of a remote URL it knows). An editor may change any picture;
+    anyone else only one that some article shows and that only articles they may edit show
+    (``workflow.can_edit``: a contributor's own drafts).
+    """
+    if workflow.can_publish(user):
+        return True
+    showing = Article.objects.filter(pk__in=articles_showing(image)).only("pk", "created_by", "status")
+    return bool(showing) and all(workflow.can_edit(user, article) for article in showing)
 
 
 def _image_formfield(name, **kwargs):
@@ -35,14 +51,25 @@ class GalleryItemForm(forms.ModelForm):
         fields = ["order", *IMAGE_FIELDS, "is_lead"]
         widgets = {"order": forms.NumberInput(attrs={"class": "gallery-order", "min": 0})}
 
-    def __init__(self, *args, article=None, **kwargs):
+    def __init__(self, *args, article=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         image = self.instance.image if self.instance.image_id else None
         if image is not None:
             for name in IMAGE_FIELDS:
                 self.initial.setdefault(name, getattr(image, name))
             lead_id = (article or self.instance.article).lead_image_id
             self.initial.setdefault("is_lead", lead_id == image.pk)
+
+    def clean(self):
+        cleaned = super().clean()
+        image = self.instance.image if self.instance.image_id else None
+        changed = any(name in self.changed_data for name in IMAGE_FIELDS)
+        if changed and image is not None and self.user is not None and not may_change_image(self.user, image):
+            raise ValidationError(
+                "这张图片也用在你无权修改的文章里：它的图说、署名和替代文字只能由编辑修改。", code="image_shared"
+            )
+        return cleaned
 
     def save(self, commit=True):
         placement = super().save(commit=commit)
@@ -71,8 +98,10 @@ class GalleryItemForm(forms.ModelForm):
 class GalleryFormSet(BaseInlineFormSet):
     """Makes the checked ``is_lead`` row the article's lead image; at most one row may be checked."""
 
+    current_user = None  # set on the per-request class by GalleryInline.get_formset()
+
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "article": self.instance}
+        return {**super().get_form_kwargs(index), "article": self.instance, "user": self.current_user}
 
     def clean(self):
         super().clean()
@@ -127,6 +156,11 @@ class GalleryInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("image")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A new class per request: the inline instance is shared, so nothing request-specific goes on self.
+        return type(formset.__name__, (formset,), {"current_user": request.user})
+
     def has_add_permission(self, request, obj=None):
         return False  # rows come from uploads (上传图片); an ArticleImage needs an Image this table cannot pick
 
@@ -143,5 +177,5 @@ class GalleryInline(admin.TabularInline):
         if not src:
             return "—"
         return format_html(
-            '<img src="{}" alt="{}" loading="lazy" style="max-height: 80px; max-width: 160px">', src, image.alt_text
+            '<img src="{}" alt="{}" loading="lazy" class="desk-thumbnail">', src, image.alt_text
         )

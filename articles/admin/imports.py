@@ -4,6 +4,9 @@ The work is ``import_uploaded_files()``; this module only checks permissions, sh
 and the record. A record is read-only: it is what the import printed.
 """
 
+import zipfile
+from pathlib import Path
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -14,6 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from articles.admin.base import NewsroomAdmin
+from articles.importer.run import EXPORT_SUFFIXES
 from articles.importer.uploads import ACCEPT, import_uploaded_files
 from articles.models import ImportRun
 
@@ -52,8 +56,45 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args, can_publish=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.can_publish = can_publish
         if not can_publish:  # the server ignores it anyway (import_uploaded_files checks the user)
             del self.fields["publish"]
+            self.fields["files"].help_text = "可多选：Markdown（.md、.markdown、.txt），或包含这些文件的 .zip"
+
+    def clean_files(self):
+        """A dump (``export_articles`` NDJSON) restores each article as it was exported: its status (published
+        too), its figures' reviews, over the article of the same key or slug, whoever's it is. That is an
+        editor's work: without ``articles.publish_article``, a dump, alone or in an archive, is refused."""
+        files = self.cleaned_data["files"]
+        if self.can_publish:
+            return files
+        for upload in files:
+            dumps = _dumps_in(upload)
+            if dumps:
+                raise forms.ValidationError(
+                    "「%(name)s」含有导出的文章数据（%(dumps)s）：导入导出数据会按文件恢复文章的状态（包括已发布）并覆盖已有文章，"
+                    "只有编辑可以导入。请只上传 Markdown 文件。",
+                    code="dump_needs_editor",
+                    params={"name": upload.name, "dumps": "、".join(dumps[:3]) + ("…" if len(dumps) > 3 else "")},
+                )
+        return files
+
+
+def _dumps_in(upload) -> list[str]:
+    """The NDJSON dump names in an upload: itself, or the members of a .zip (its names only; an archive
+    that cannot be read is left to the importer, which reports it)."""
+    if Path(upload.name).suffix.lower() in EXPORT_SUFFIXES:
+        return [upload.name]
+    if Path(upload.name).suffix.lower() != ".zip":
+        return []
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = []
+    finally:
+        upload.seek(0)
+    return [name for name in names if Path(name).suffix.lower() in EXPORT_SUFFIXES]
 
 
 class FailedFilter(admin.SimpleListFilter):
@@ -110,6 +151,8 @@ class ImportRunAdmin(NewsroomAdmin):
                 )
                 self.log_addition(request, run, [{"added": {}}])
                 text = run.summary
+                if run.failed_count:
+                    text += f"；{run.failed_count} 项未能导入（这些项什么也没有保存），原因见下方“逐个文件”。"
                 if run.images_queued:
                     text += f"；已将 {run.images_queued} 篇文章的图片下载加入后台队列，处理完成后图片会出现在文章里。"
                 self.message_user(request, text, messages.WARNING if run.failed_count else messages.SUCCESS)

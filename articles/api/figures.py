@@ -6,7 +6,7 @@ figure id ascending. Filters:
 * ``region``: a region slug; the region, the regions below it and, for an area, its members
   (``Region.objects.in_scope_of``). Unknown slug: 400.
 * ``indicator``: exact match on the indicator name (e.g. ``地区生产总值``).
-* ``source``: a data source slug. Unknown slug: 400.
+* ``source``: a data source slug. Unknown slug, or one that only unpublished articles name: 400.
 * ``period``: exact match (``2021``, ``2021Q1``...).
 
 JSON is paginated: ``limit`` (default 100, 1..1000) and an opaque signed ``cursor`` taken from
@@ -17,6 +17,7 @@ import csv
 import re
 
 from django.core import signing
+from django.db.models import Q
 from django.http import JsonResponse, StreamingHttpResponse
 
 from articles.api.params import BadParameter, get_object_by_slug, parse_limit
@@ -58,13 +59,24 @@ def figures_queryset(params):
     )
     if region := get_object_by_slug("region", Region.objects.all(), params.get("region")):
         figures = figures.filter(region__in=Region.objects.in_scope_of(region))
-    if source := get_object_by_slug("source", Source.objects.all(), params.get("source")):
+    if source := get_object_by_slug("source", public_sources(), params.get("source")):
         figures = figures.filter(source=source)
     if indicator := params.get("indicator"):
         figures = figures.filter(indicator=indicator)
     if period := params.get("period"):
         figures = figures.filter(period=period)
     return figures
+
+
+def public_sources():
+    """Sources the public site names: those of published articles and of their verified figures. Any other
+    is "unknown", as for the articles' ``source`` filter: a draft's sources are nobody's business yet."""
+    published = Article.objects.published()
+    shown = StatisticFigure.objects.filter(status=StatisticFigure.Status.VERIFIED, article__in=published)
+    return Source.objects.filter(
+        Q(pk__in=published.values("publisher")) | Q(pk__in=published.values("syndicator"))
+        | Q(pk__in=published.values("data_sources")) | Q(pk__in=shown.values("source"))
+    )
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).

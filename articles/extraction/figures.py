@@ -50,7 +50,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from articles.extraction.regions import build_matcher
 
@@ -335,8 +335,16 @@ def _parse_number(raw: str) -> Decimal | None:
 
 
 def _plain(d: Decimal) -> Decimal:
-    """Drop exponent notation (7.4E+12 -> 7400000000000) without changing the value."""
-    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+    """Drop exponent notation (7.4E+12 -> 7400000000000) without changing the value.
+
+    Computed with as many digits as the value has: in the default 28-digit context quantize() raised
+    InvalidOperation on a longer one (a 30-digit number of 万亿), and normalize() rounded it.
+    """
+    if not d.is_finite():
+        return d
+    _, digits, exponent = d.as_tuple()
+    context = Context(prec=max(28, len(digits) + max(exponent, 0)))
+    return d.quantize(Decimal(1), context=context) if d == d.to_integral_value() else d.normalize(context)
 
 
 def _as_date(value) -> date | None:

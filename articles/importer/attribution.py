@@ -12,8 +12,9 @@ from django.db import transaction
 from articles.extraction.regions import build_matcher, count_mentions
 from articles.importer.frontmatter import read_source_file
 from articles.importer.syndicated import ImageRef, is_boilerplate_image, is_placeholder_image, repair_body
-from articles.models import ArticleAuthor, ArticleImage, Author, Image, Region, Source
+from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
 from articles.sanitize import clean_text
+from articles.shown import articles_showing
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -66,7 +67,16 @@ def author_named(name):
     return author
 
 
-def save_images(article, repaired, fields, notes):
+def save_images(article, repaired, fields, notes, *, user=None):
+    """Place the article's pictures (its gallery and lead image), one ``Image`` per remote URL.
+
+    A picture already known by its remote URL is reused and its caption, alt text and credit follow
+    this file; with an importing ``user`` (an admin upload), only a picture that user may change
+    (``may_change_image``: no article they may not edit shows it) or one that only this article
+    showed. Otherwise this article gets its own ``Image`` of the same URL, and the picture another's
+    article shows keeps its words.
+    """
+    own = {*article.gallery.values_list("image_id", flat=True), article.lead_image_id} - {None}
     article.gallery.all().delete()
     lead_url = fields["headimg"] or fields["thumbnail"]
     refs = [ref for ref in repaired.images if valid_url(ref.url, notes, "image")]
@@ -75,7 +85,7 @@ def save_images(article, repaired, fields, notes):
         refs.insert(0, ImageRef(url=lead_url))
     lead = None
     for order, ref in enumerate(refs):
-        image = Image.objects.filter(remote_url=ref.url).first() or Image(remote_url=ref.url)
+        image = _reusable_image(ref.url, article, user, own) or Image(remote_url=ref.url)
         image.width, image.height = ref.width or image.width, ref.height or image.height
         image.caption = clean_text(ref.caption)
         image.alt_text = clean_text(ref.caption)[:300]
@@ -99,6 +109,21 @@ def save_images(article, repaired, fields, notes):
             lead = image
     article.lead_image = lead
     article.save(update_fields=["lead_image"])
+
+
+def _reusable_image(url, article, user, own):
+    """The known ``Image`` of ``url`` this import may rewrite, or None (see ``save_images``)."""
+    known = Image.objects.filter(remote_url=url).order_by("pk")
+    if user is None:  # the command line: the operator's import, as before
+        return known.first()
+    from articles.admin.gallery import may_change_image  # the admin's rule for the same question
+
+    for image in known:
+        if may_change_image(user, image):
+            return image
+        if image.pk in own and not Article.objects.filter(pk__in=articles_showing(image)).exclude(pk=article.pk).exists():
+            return image  # only this article showed it (its placements were just cleared)
+    return None
 
 
 def save_bylines(article, repaired):

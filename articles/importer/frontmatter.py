@@ -33,10 +33,16 @@ class SourceFile:
     body: str = ""
 
 
+def check_source_size(size: int, *, max_bytes: int) -> None:
+    """Refuse a Markdown file of ``size`` bytes over ``max_bytes`` (``NEWSROOM_MAX_SOURCE_BYTES``); callers that
+    know the size before reading (a file's stat, an upload, a zip member's header) check here first."""
+    if size > max_bytes:
+        raise ImportFileError(f"file is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+
+
 def decode_bytes(data: bytes, *, max_bytes: int) -> tuple[str, str]:
     """Return (text, encoding). UTF-8 first; GB18030 (a superset of GBK) when UTF-8 fails."""
-    if len(data) > max_bytes:
-        raise ImportFileError(f"file is {len(data):,} bytes, over the limit of {max_bytes:,} bytes")
+    check_source_size(len(data), max_bytes=max_bytes)
     if b"\x00" in data[:4] and (data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1:2] == b"\x00"):
         raise ImportFileError("file looks like UTF-16; save it as UTF-8")
     try:
@@ -77,11 +83,37 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         where = f" at line {mark.line + offset_lines + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ImportFileError(f"invalid YAML in front matter{where}: {problem}") from None
+    except (ValueError, OverflowError) as error:  # a well-formed scalar of an impossible value: date 2022-13-01
+        raise ImportFileError(f"invalid value in front matter: {error}") from None
+    except (TypeError, AttributeError):  # PyYAML's own slip on some explicit tags (!!timestamp x)
+        raise ImportFileError("invalid value in front matter (an explicit !!tag that does not fit)") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise ImportFileError("front matter is not a mapping of keys to values")
+    if _expanded_size(meta, limit=2 * len(yaml_text) + 1000) is None:
+        raise ImportFileError("front matter repeats YAML aliases (*name) far beyond its own size")
     return meta, text[second.end() :]
+
+
+def _expanded_size(value, *, limit: int) -> int | None:
+    """Values plus characters of ``value`` with every YAML alias counted as a copy, or None past ``limit``.
+
+    Without aliases this stays within about twice the YAML's length. With them a few hundred bytes expand to
+    billions of values ("billion laughs") the moment anything prints or copies the meta, and a value can even
+    hold itself (``&a [*a]``): such front matter is refused here, before anyone walks it.
+    """
+    pending, size = [value], 0
+    while pending:
+        item = pending.pop()
+        size += 1 + (len(item) if isinstance(item, str | bytes) else 0)
+        if size > limit:
+            return None
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list | tuple | set):
+            pending += item
+    return size
 
 
 def read_source_file(data: bytes, *, max_bytes: int) -> SourceFile:
@@ -101,9 +133,9 @@ def parse_date(value) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+        return _storable(value if value.tzinfo else value.replace(tzinfo=CHINA_TZ), value)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=CHINA_TZ)
+        return _storable(dt.datetime(value.year, value.month, value.day, tzinfo=CHINA_TZ), value)
     text = str(value).strip()
     china = bool(_CST.search(text))
     if china:
@@ -122,4 +154,14 @@ def parse_date(value) -> dt.datetime | None:
         raise ImportFileError(f"unreadable date {str(value)!r}: use RFC 2822 or ISO 8601")
     if parsed.tzinfo is None or china:
         parsed = parsed.replace(tzinfo=CHINA_TZ)
+    return _storable(parsed, value)
+
+
+def _storable(parsed: dt.datetime, value) -> dt.datetime:
+    """``parsed``, if it has a time in UTC (saving it) and in China (showing it): 0001-01-01 in UTC+8 falls before
+    year 1 in UTC, 9999-12-31 23:00 UTC after year 9999 in China."""
+    try:
+        parsed.astimezone(dt.UTC).astimezone(CHINA_TZ)
+    except OverflowError:
+        raise ImportFileError(f"date {str(value)!r} is out of range") from None
     return parsed

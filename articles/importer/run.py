@@ -10,9 +10,17 @@ Identity: an article is recognised again by its source's identity (``Article.sou
 the ZAKER item id, else the original URL, else a hash of the body text, never the title.
 Re-importing the same bytes is "unchanged"; the same file (same file name) with new content
 is an update, unless an editor changed the title, summary or body since the import: that
-article is "skipped" and kept (``force=True`` overwrites). Another file with the same
-identity is a "duplicate" and saves nothing. An update replaces the article's unreviewed
-figure candidates only: figures an editor verified, corrected or rejected stay as they are.
+article is "skipped" and kept (``force=True`` overwrites); so is an article the importing user
+(an admin upload) may not edit (``workflow.can_edit``: a contributor's own drafts only), whatever
+``force`` says, and such a user's pictures never rewrite a picture another's article shows
+(``attribution.save_images``). Another file with the same identity is a "duplicate" and saves
+nothing. An update replaces the article's unreviewed figure candidates only: figures an editor
+verified, corrected or rejected stay as they are.
+
+Resuming: a file whose exact bytes are already stored (``Article.source_checksum``, indexed) is
+"unchanged" after one query, before any parsing, so running an interrupted import again skips
+what it had done quickly. An interruption (KeyboardInterrupt) inside a file's transaction rolls
+that file back, so a file is either fully imported or not at all.
 """
 
 import hashlib
@@ -25,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from articles import workflow
 from articles.figure_review import extract_candidates
 from articles.importer.attribution import (
     detect_regions,
@@ -35,14 +44,14 @@ from articles.importer.attribution import (
     source_named,
     valid_url,
 )
-from articles.importer.frontmatter import ImportFileError, read_source_file
+from articles.importer.frontmatter import ImportFileError, check_source_size, read_source_file
 from articles.importer.syndicated import (
     RepairedBody,
     is_placeholder_image,
     repair_body,
     unwrap_proxy,
 )
-from articles.models import Article, Source
+from articles.models import Article, Image, Source
 from articles.page_document import deferred_refresh
 from articles.sanitize import clean_text, html_to_text
 
@@ -104,21 +113,52 @@ def iter_source_files(paths):
             yield path
 
 
+def count_items(path) -> int:
+    """How many results importing ``path`` gives: 1 for a Markdown file, one per non-empty line
+    of an NDJSON dump (1 if it cannot be read). For a progress bar's total."""
+    path = Path(path)
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        return 1
+    count, filled = 0, False
+    try:
+        with path.open("rb") as handle:
+            # Pieces of at most 64 KiB: a dump's line may be far longer than memory should hold.
+            while piece := handle.readline(64 * 1024):
+                filled = filled or bool(piece.strip())
+                if piece.endswith(b"\n"):
+                    count, filled = count + filled, False
+    except OSError:
+        return 1
+    return max(1, count + filled)
+
+
 def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None,
-                 user=None, queue_images=False):
+                 user=None, queue_images=False, on_file=None):
     """Import every file under ``paths``; returns an ImportReport.
 
-    ``on_result(result, number, total)`` is called after each file, for progress output.
+    ``on_result(result, number, total)`` is called after each file (after each line of an
+    NDJSON dump), for progress output; ``on_file(path, number, total)`` before each file.
     ``download_images`` fetches images now; ``queue_images`` queues a background download per
     created or updated article instead (``articles.tasks.download_images``).
+
+    ``user`` (an admin upload): Markdown only updates articles the user may edit
+    (``workflow.can_edit``; others are "skipped"), and only editors may restore NDJSON dumps.
+
+    A KeyboardInterrupt propagates: the file (or NDJSON line) being imported is rolled back,
+    the ones before it stay saved.
     """
-    from articles.importer.ndjson import import_ndjson_file
+    from articles.importer.ndjson import iter_ndjson_results
 
     report = ImportReport()
     files = list(iter_source_files(paths))
     for number, path in enumerate(files, start=1):
-        if path.suffix.lower() in EXPORT_SUFFIXES:
-            results = import_ndjson_file(path, dry_run=dry_run)
+        if on_file:
+            on_file(path, number, len(files))
+        if path.suffix.lower() in EXPORT_SUFFIXES and user is not None and not workflow.can_publish(user):
+            # The admin's upload form refuses a contributor's dump already; this holds for any other caller.
+            results = [ImportResult(str(path), "failed", "只有编辑可以导入导出数据（.ndjson）：它会恢复文章的状态并覆盖已有文章")]
+        elif path.suffix.lower() in EXPORT_SUFFIXES:
+            results = iter_ndjson_results(path, dry_run=dry_run)
         else:
             results = [import_markdown_file(path, dry_run=dry_run, publish=publish,
                                             download_images=download_images, force=force, user=user,
@@ -141,7 +181,13 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
     try:
         if not path.is_file():
             raise ImportFileError("no such file")
-        data = path.read_bytes()
+        data = read_limited(path, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
+        known = already_imported(data)
+        if known is not None:  # these exact bytes are stored: nothing to parse or save
+            result = ImportResult(str(path), "unchanged", slug=known.slug)
+            if download_images and not dry_run:  # an earlier run may have stopped before its downloads
+                result.warnings += download_article_images(known, only_remote=True)
+            return result
         with transaction.atomic():
             with deferred_refresh():  # the page document once, when the article and its relations are saved
                 result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user)
@@ -164,12 +210,34 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
     return result
 
 
-def download_article_images(article):
-    """Fetch the article's remote images; returns a warning per image that failed."""
+def read_limited(path, *, max_bytes) -> bytes:
+    """The bytes of ``path``, refused (``ImportFileError``) when it is over ``max_bytes``: by its size on
+    disk before anything is read, and again by what is read (a file growing meanwhile), never reading
+    more than ``max_bytes + 1`` bytes."""
+    check_source_size(path.stat().st_size, max_bytes=max_bytes)
+    with path.open("rb") as handle:
+        data = handle.read(max_bytes + 1)
+    check_source_size(len(data), max_bytes=max_bytes)
+    return data
+
+
+def already_imported(data: bytes):
+    """The article imported from exactly these bytes (by ``source_checksum``), or None."""
+    return Article.objects.filter(source_checksum=source_checksum(data)).only("pk", "slug").order_by("pk").first()
+
+
+def download_article_images(article, *, only_remote=False):
+    """Fetch the article's remote images; returns a warning per image that failed.
+
+    ``only_remote``: only images never tried (an interrupted run's), not those that failed before.
+    """
     from articles.images import fetch_image
 
     warnings = []
-    for placement in article.gallery.select_related("image"):
+    placements = article.gallery.select_related("image")
+    if only_remote:
+        placements = placements.filter(image__fetch_status=Image.FetchStatus.REMOTE)
+    for placement in placements:
         image = placement.image
         if image.is_placeholder:
             continue
@@ -199,6 +267,10 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
     if existing is not None:
         if existing.source_checksum == checksum:
             return ImportResult(filename, "unchanged", slug=existing.slug)
+        if user is not None and not workflow.can_edit(user, existing):
+            # A contributor's upload never changes another's article, nor one they have submitted.
+            return ImportResult(filename, "skipped", f"无权修改 {existing.slug}：它是别人的文章，或已提交审核、已发布；"
+                                "未覆盖（请联系编辑）", slug=existing.slug)
         if existing.source_filename != filename:
             return ImportResult(filename, "duplicate", f"same story as {existing.source_filename or existing.slug}",
                                 slug=existing.slug)
@@ -235,7 +307,7 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
     article.import_checksum = article.content_checksum()
     article.save(update_fields=["import_checksum"])
 
-    save_images(article, repaired, fields, notes)
+    save_images(article, repaired, fields, notes, user=user)
     save_bylines(article, repaired)
     save_data_sources(article, repaired)
     regions = detect_regions(f"{article.title}\n{article.body_text}", article.title)

@@ -133,6 +133,8 @@ def repair_body(html: str, *, base_url: str = "") -> RepairedBody:
 
 def _handle_app_links(soup, result):
     for anchor in soup.find_all("a", href=True):
+        if not _attached(anchor, soup):  # inside an app link removed before it
+            continue
         url, item_id = decode_app_link(anchor["href"])
         if not (url or item_id):
             continue
@@ -146,6 +148,8 @@ def _handle_app_links(soup, result):
 
 def _handle_videos(soup, result):
     for frame in soup.find_all(["iframe", "video", "embed"]):
+        if not _attached(frame, soup):  # inside a frame removed or replaced before it (<video><iframe>)
+            continue
         src = unwrap_proxy(frame.get("src") or frame.get("data-src") or "")
         if src.startswith(("http://", "https://")):
             link = soup.new_tag("a", href=src)
@@ -156,6 +160,11 @@ def _handle_videos(soup, result):
             result.removed.append(f"embedded video replaced by a link: {src}")
         else:
             frame.decompose()
+
+
+def _attached(element: Tag, soup) -> bool:
+    """Whether ``element`` is still in the document: not removed, nor inside something removed or replaced."""
+    return not element.decomposed and any(parent is soup for parent in element.parents)
 
 
 def _image_block(img: Tag, base_url: str):

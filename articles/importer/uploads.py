@@ -6,22 +6,31 @@ folder goes through ``import_paths`` like a folder given to the ``import_article
 The ImportRun keeps exactly the lines that command prints (``format_result_lines``), with
 paths as the editor named them (``archive.zip/foo.md``), never the temporary folder.
 
-Archives are untrusted input: members with an absolute path or ``..`` are refused (a failed
-line each); directories, hidden files (``.git/``, macOS ``__MACOSX/`` and ``._*`` forks) and
-members that are not .md/.markdown/.txt/.ndjson/.jsonl are left out, as a folder given to the
-command would leave them out. An archive over ``MAX_ARCHIVE_MEMBERS`` files or
-``MAX_ARCHIVE_BYTES`` uncompressed (counted while unpacking, not trusted from the header), or
-one that cannot be read, is one failed line and nothing of it is imported.
+Uploads are untrusted input. A Markdown file over ``NEWSROOM_MAX_SOURCE_BYTES`` is a failed
+line and is not even written. In an archive, members with an absolute path, ``..``, a control
+character or a name part over ``MAX_NAME_BYTES`` are refused (a failed line each, nothing
+written for them, never anything outside the temporary folder), and so is a Markdown member over
+``NEWSROOM_MAX_SOURCE_BYTES`` (by its header, and by the bytes really read); directories, hidden
+files (``.git/``, macOS ``__MACOSX/`` and ``._*`` forks) and members that are not
+.md/.markdown/.txt/.ndjson/.jsonl are left out, as a folder given to the command would leave
+them out. Names without the UTF-8 flag (0x800) are read as UTF-8, else GBK/GB18030, else cp437.
+An archive over ``MAX_ARCHIVE_MEMBERS`` entries (counted from its end record before the member
+list is parsed) or ``MAX_ARCHIVE_BYTES`` uncompressed (from the headers, and again counting the
+bytes really read), or one that cannot be read, is one failed line and nothing of it is imported.
 """
 
 import os
 import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
 
+from django.conf import settings
+
+from articles.importer.frontmatter import ImportFileError, check_source_size
 from articles.importer.run import (
     EXPORT_SUFFIXES,
     MARKDOWN_SUFFIXES,
@@ -36,7 +45,7 @@ IMPORTABLE_SUFFIXES = MARKDOWN_SUFFIXES | EXPORT_SUFFIXES
 ARCHIVE_SUFFIX = ".zip"
 ACCEPT = ".md,.markdown,.txt,.ndjson,.jsonl,.zip"  # for <input type="file" accept>
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
-MAX_ARCHIVE_MEMBERS = 2000
+MAX_ARCHIVE_MEMBERS = 2000  # entries, files and folders
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room
 _CHUNK = 64 * 1024
 _UTF8_NAME_FLAG = 0x800
@@ -115,6 +124,11 @@ def _store_upload(upload, folder) -> list[ImportResult]:
         return extract_archive(upload, folder / name, label=name)
     if suffix not in IMPORTABLE_SUFFIXES:
         return [ImportResult(name, "failed", f"unsupported file type {suffix or '(none)'}: upload .md, .txt, .ndjson or .zip")]
+    if suffix in MARKDOWN_SUFFIXES and getattr(upload, "size", None) is not None:
+        try:
+            check_source_size(upload.size, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
+        except ImportFileError as error:
+            return [ImportResult(name, "failed", str(error))]
     with (folder / name).open("wb") as out:
         for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
             out.write(chunk)
@@ -128,6 +142,7 @@ def extract_archive(file, target, *, label) -> list[ImportResult]:
     unreadable or over the limits, a single failed result named ``label`` and nothing unpacked.
     """
     try:
+        _check_entry_count(file)
         with zipfile.ZipFile(file) as archive:
             refused, wanted = _select_members(archive, label)
             if sum(info.file_size for info, _ in wanted) > MAX_ARCHIVE_BYTES:
@@ -136,15 +151,25 @@ def extract_archive(file, target, *, label) -> list[ImportResult]:
             for info, parts in wanted:
                 destination = target.joinpath(*parts)
                 destination.parent.mkdir(parents=True, exist_ok=True)
+                limit, read = _member_limit(parts), 0
                 with archive.open(info) as source, destination.open("xb") as out:
                     while chunk := source.read(_CHUNK):
+                        read += len(chunk)
                         budget -= len(chunk)
                         if budget < 0:  # the header understated the size: a zip bomb, or corrupt
                             raise ArchiveRefused(_too_large())
+                        if read > limit:
+                            break
                         out.write(chunk)
+                if read > limit:  # more than its header said: refuse the member, keep nothing of it
+                    destination.unlink()
+                    refused.append(ImportResult(f"{label}/{'/'.join(parts)}", "failed",
+                                                f"file is over the limit of {limit:,} bytes; not extracted"))
         return refused
     except ArchiveRefused as error:
         reason = str(error)
+    except UnicodeDecodeError:  # zipfile decodes names flagged UTF-8 (0x800) strictly
+        reason = "not a readable zip archive: a file name is marked as UTF-8 but is not; nothing imported from it"
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as error:
         # RuntimeError: an encrypted member; NotImplementedError: an unsupported compression method
         reason = f"not a readable zip archive: {error}"
@@ -158,22 +183,59 @@ def _too_large():
     return f"archive too large: over {MAX_ARCHIVE_BYTES / (1024 * 1024):g} MB uncompressed; nothing imported from it"
 
 
+def _too_many(count):
+    return (f"too many files in archive: {count} files and folders, the limit is {MAX_ARCHIVE_MEMBERS}; "
+            "nothing imported from it")
+
+
+def _check_entry_count(file):
+    """Refuse an archive whose end record lists more than MAX_ARCHIVE_MEMBERS entries, before zipfile
+    builds an object for each (a small upload can list hundreds of thousands). ``_EndRecData`` is the
+    reader zipfile itself uses (Zip64 included); an archive without an end record is left to zipfile."""
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is None:
+        return
+    file.seek(0)
+    record = end_record(file)
+    file.seek(0)
+    if record and record[zipfile._ECD_ENTRIES_TOTAL] > MAX_ARCHIVE_MEMBERS:
+        raise ArchiveRefused(_too_many(record[zipfile._ECD_ENTRIES_TOTAL]))
+
+
+def _member_limit(parts) -> int:
+    """The most bytes a member may unpack to: a Markdown file's own limit; a dump, the archive's."""
+    if Path(parts[-1]).suffix.lower() in MARKDOWN_SUFFIXES:
+        return settings.NEWSROOM_MAX_SOURCE_BYTES
+    return MAX_ARCHIVE_BYTES
+
+
 def _select_members(archive, label):
     """(refused results, [(info, safe path parts)]) for the archive's members worth unpacking."""
-    members = [info for info in archive.infolist() if not info.is_dir()]
-    if len(members) > MAX_ARCHIVE_MEMBERS:
-        raise ArchiveRefused(f"too many files in archive: {len(members)}, the limit is {MAX_ARCHIVE_MEMBERS}; "
-                             "nothing imported from it")
+    entries = archive.infolist()
+    if len(entries) > MAX_ARCHIVE_MEMBERS:
+        raise ArchiveRefused(_too_many(len(entries)))
     refused, wanted, seen = [], [], set()
-    for info in members:
+    for info in entries:
+        if info.is_dir():
+            continue
         name = _member_name(info)
         parts = _safe_parts(name)
+        shown = _printable(name)
         if parts is None:
-            refused.append(ImportResult(f"{label}/{name}", "failed", "unsafe path in archive (absolute or '..'): not extracted"))
+            refused.append(ImportResult(f"{label}/{shown}", "failed", "unsafe path in archive (absolute or '..'): not extracted"))
         elif parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts):
             continue  # hidden files and macOS resource forks (._name.md), not articles
         elif Path(parts[-1]).suffix.lower() not in IMPORTABLE_SUFFIXES:
             continue
+        elif any(_is_control(char) for char in name):
+            refused.append(ImportResult(f"{label}/{shown}", "failed", "control character in the file name: not extracted"))
+        elif any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+            refused.append(ImportResult(f"{label}/{shown[:MAX_NAME_BYTES]}…", "failed",
+                                        f"file or folder name over {MAX_NAME_BYTES} bytes: not extracted"))
+        elif info.file_size > _member_limit(parts):
+            refused.append(ImportResult(f"{label}/{'/'.join(parts)}", "failed",
+                                        f"file is {info.file_size:,} bytes, over the limit of {_member_limit(parts):,} "
+                                        "bytes; not extracted"))
         elif tuple(parts) in seen:
             refused.append(ImportResult(f"{label}/{'/'.join(parts)}", "failed", "the archive holds two files of this name"))
         else:
@@ -194,6 +256,15 @@ def _member_name(info) -> str:
         except UnicodeDecodeError:
             continue
     return info.filename
+
+
+def _is_control(char) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf") and char != "\u200d"  # \u200d: emoji joiner
+
+
+def _printable(name) -> str:
+    """The name as a failed line may show it: control characters (a newline would fake a line) as escapes."""
+    return "".join(char.encode("unicode_escape").decode() if _is_control(char) else char for char in name)
 
 
 def _safe_parts(name):

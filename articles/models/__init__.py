@@ -3,7 +3,7 @@
 Submodules depend one way: regions, sources, people first; then images, articles, figures, withdrawals.
 """
 
-from .articles import Article, ArticleAuthor, ArticleImage, ArticleQuerySet
+from .articles import Article, ArticleAuthor, ArticleImage, ArticleQuerySet, TrashedArticle
 from .figures import FigureChange, Indicator, StatisticFigure
 from .images import Image
 from .imports import ImportRun
@@ -27,5 +27,6 @@ __all__ = [
     "Region",
     "Source",
     "StatisticFigure",
+    "TrashedArticle",
     "Withdrawal",
 ]

@@ -2,11 +2,17 @@
 
 ``body`` is the repaired HTML an editor edits; ``body_html`` (sanitized) and ``body_text``
 (plain text, the basis for figure offsets and search) are derived from it on every save.
+
+Deleting an article in the admin moves it to the trash (``Status.TRASHED``, see
+``articles.workflow.trash``): a status like the others, so ``published()`` stays the one public
+rule and every receiver (withdrawals, page cache, page documents) sees it as for unpublishing.
+``TrashedArticle`` is the same table seen through the trash's admin.
 """
 
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -52,6 +58,8 @@ class Article(models.Model):
         REVIEW = "review", "待审"
         PUBLISHED = "published", "已发布"
         ARCHIVED = "archived", "已归档"
+        # Deleted by an editor: kept with everything it links to until restored or purged (articles.workflow).
+        TRASHED = "trashed", "回收站"
 
     title = models.CharField("标题", max_length=300, help_text="纯文本，不含 HTML")
     slug = models.SlugField("网址名", max_length=100, unique=True, blank=True, help_text="留空则按标题拼音生成")
@@ -106,6 +114,17 @@ class Article(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="最后编辑", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set while the article is in the trash (status TRASHED), cleared when it leaves it (see save()).
+    trashed_at = models.DateTimeField("移入回收站时间", null=True, blank=True, editable=False, db_index=True)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="删除人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    status_before_trash = models.CharField(
+        "删除前状态", max_length=10, choices=[(value, label) for value, label in Status.choices if value != "trashed"],
+        blank=True, editable=False,
+        help_text="从回收站恢复时回到这个状态",
+    )
     version = models.PositiveIntegerField(
         "版本", default=0, editable=False, help_text="每次在后台保存加一；用来拒绝基于旧版本的保存"
     )
@@ -144,14 +163,45 @@ class Article(models.Model):
         self.search_text = segment(f"{self.title}\n{self.summary}\n{self.body_text}")
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"body", "title", "summary"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "body_html", "body_text", "search_text"}
+            kwargs["update_fields"] = update_fields = {*update_fields, "body_html", "body_text", "search_text"}
+        if update_fields is None or "status" in update_fields:
+            trash_fields = self._keep_trash_fields()
+            if update_fields is not None and trash_fields:
+                kwargs["update_fields"] = {*update_fields, *trash_fields}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
 
+    def _keep_trash_fields(self) -> list[str]:
+        """The trash fields describe the trash only: set while TRASHED (whoever set the status: the
+        workflow, a restored revision or dump), blank otherwise. Returns the names it changed."""
+        if self.status == self.Status.TRASHED:
+            if self.trashed_at is None:
+                self.trashed_at = timezone.now()
+                return ["trashed_at"]
+            return []
+        changed = [name for name in ("trashed_at", "trashed_by", "status_before_trash")
+                   if getattr(self, self._meta.get_field(name).attname) not in (None, "")]
+        self.trashed_at, self.trashed_by, self.status_before_trash = None, None, ""
+        return changed
+
+    def unique_error_message(self, model_class, unique_check):
+        """A slug held by an article in the trash says so: the editor cannot see it in the article list."""
+        if model_class is Article and tuple(unique_check) == ("slug",):
+            holder = Article.objects.filter(slug=self.slug, status=self.Status.TRASHED).exclude(pk=self.pk).first()
+            if holder is not None:
+                return ValidationError(
+                    "回收站里的文章「%(title)s」占用了这个网址名：请先在回收站恢复或永久删除它，或换一个网址名。",
+                    code="unique_in_trash", params={"title": holder.title},
+                )
+        return super().unique_error_message(model_class, unique_check)
+
     def is_published(self):
         return self.is_public(self.status, self.published_at)
+
+    def is_trashed(self) -> bool:
+        return self.status == self.Status.TRASHED
 
     @classmethod
     def is_public(cls, status, published_at) -> bool:
@@ -165,6 +215,16 @@ class Article(models.Model):
 
     def is_edited_since_import(self):
         return bool(self.import_checksum) and self.import_checksum != self.content_checksum()
+
+
+class TrashedArticle(Article):
+    """The articles in the trash, as the trash's admin lists them (the same rows: a proxy)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "回收站中的文章"
+        verbose_name_plural = "回收站"
+        ordering = ["-trashed_at", "-pk"]
 
 
 class ArticleAuthor(models.Model):

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from articles.sanitize import web_url
+
 
 class Image(models.Model):
     class FetchStatus(models.TextChoices):
@@ -39,7 +41,8 @@ class Image(models.Model):
 
     @property
     def url(self):
-        """Where a reader gets the picture: the stored file if any, else the remote URL."""
+        """Where a reader gets the picture: the stored file if any, else the remote URL if it is http(s)
+        (a row restored from a dump may hold anything, e.g. ``javascript:``; see ``sanitize.web_url``)."""
         if self.file:
             return self.file.url
-        return self.remote_url
+        return web_url(self.remote_url)

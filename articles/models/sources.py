@@ -53,6 +53,12 @@ class Source(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        # Pages, the JSON-LD and the API link to these, so whoever writes a Source (a form, an importer, a restored
+        # dump, the shell) stores only what the fields' URLValidator accepts: never javascript: or data:.
+        saved = kwargs.get("update_fields")
+        checked = {"homepage", "url"} if saved is None else {"homepage", "url"} & set(saved)
+        if checked:
+            self.clean_fields(exclude=[field.name for field in self._meta.fields if field.name not in checked])
         if not self.slug:
             self.slug = unique_slug(Source, self.name, exclude_pk=self.pk, fallback="source")
         super().save(*args, **kwargs)
