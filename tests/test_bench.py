@@ -199,3 +199,16 @@ def test_import_copies_are_all_created(tmp_path):
     assert [result.status for result in report.results] == ["created"] * 3, report.summary()
     assert Article.objects.published().count() == 3
     assert len(set(Article.objects.values_list("source_key", flat=True))) == 3
+
+
+def test_the_load_generator_is_wrk_when_installed(monkeypatch):
+    from bench import run
+
+    monkeypatch.setattr(run, "wrk_path", lambda: "/usr/bin/wrk")
+    assert run.choose_client("auto")[0] == "wrk"
+    assert run.choose_client("python")[0] == "python"
+    monkeypatch.setattr(run, "wrk_path", lambda: None)
+    client, note = run.choose_client("auto")
+    assert client == "python" and "wrk is not installed" in note  # the fallback says why its p99 is suspect
+    with pytest.raises(SystemExit):
+        run.choose_client("wrk")
