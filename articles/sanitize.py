@@ -10,7 +10,13 @@ Why each step:
 - ``strip=True``: disallowed tags disappear instead of being escaped into visible text.
 - ``strip_comments=True``: syndicated comments hold complete markup
   (``<!--article_adlist[<p>…</p>]-->``) that must never come back to life.
-- Only http(s) and mailto links survive; ``javascript:``, ``data:`` and friends are dropped.
+- Only http(s) and mailto links survive (pictures: http(s) only); ``javascript:``, ``data:`` and friends are dropped.
+- Cleaning is idempotent and its output parse-stable (what a browser builds from it is the tree it is the
+  serialization of), both proven by tests/test_properties.py (Hypothesis). Four details keep it so: C0 control
+  characters are removed (also those written as &#12;), BeautifulSoup writes every attribute value in double
+  quotes for bleach, bleach's output is cleaned again until it no longer changes (html5lib's error recovery can
+  build a tree that its serialization does not parse back to), and blank runs between tags are written the way
+  BeautifulSoup reads them back.
 - Every ``<img>`` gets ``loading="lazy"``, ``decoding="async"`` and ``referrerpolicy="no-referrer"``
   (body images are the imported remote URLs, and Chinese image hosts refuse foreign referrers). bleach
   keeps these three attributes only with exactly these values (``IMG_FIXED_ATTRIBUTES``), and a filter
@@ -19,11 +25,14 @@ Why each step:
 """
 
 import re
+from html import unescape
 from urllib.parse import urlsplit
 
 import bleach
 from bleach.html5lib_shim import Filter
 from bs4 import BeautifulSoup, Comment
+from bs4.dammit import EntitySubstitution
+from bs4.formatter import HTMLFormatter
 
 ALLOWED_TAGS = frozenset(
     {
@@ -39,8 +48,15 @@ IMG_FIXED_ATTRIBUTES = {"loading": "lazy", "decoding": "async", "referrerpolicy"
 IMG_ATTRIBUTES = frozenset({"src", "alt", "width", "height"})
 
 
+# What bleach removes from a URL before reading its scheme (after decoding character references).
+_URL_NOISE_RE = re.compile(r"[`\x00-\x20\x7f-\xa0\s]+")
+
+
 def _img_attribute_allowed(tag: str, name: str, value: str) -> bool:
-    """bleach's attribute filter for <img>: the plain attributes, and the fixed ones with their fixed value only."""
+    """bleach's attribute filter for <img>: the plain attributes, and the fixed ones with their fixed value only.
+    A picture's ``src`` is never a ``mailto:`` address: bleach's protocols are the same for every URL attribute."""
+    if name == "src":
+        return not _URL_NOISE_RE.sub("", unescape(value)).lower().startswith("mailto:")
     return name in IMG_ATTRIBUTES or IMG_FIXED_ATTRIBUTES.get(name, None) == value
 
 
@@ -88,13 +104,33 @@ BLOCK_TAGS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "figcaption", "blockquote
 
 
 # C0 controls but tab, line feed and carriage return (and DEL): never text. bleach turns them into "?", but only
-# inside some text tokens (a form feed on its own is left alone), so cleaning twice gave different output.
+# inside some text tokens (a form feed on its own is left alone), so cleaning twice gave different output. Removed
+# from the input, and from what character references (&#12;) decode to.
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A text node of ASCII whitespace only, between two tags of bleach's output (which escapes every ">" and "<" that
 # is not a tag's: in text and in attribute values). BeautifulSoup reads such a node as one "\n" (or " "), while
 # bleach writes one "\n" per block element it strips: written the way BeautifulSoup reads it, the output of
 # clean_body_html() is a fixed point (clean_body_html(clean_body_html(x)) == clean_body_html(x)).
 _BLANK_BETWEEN_TAGS_RE = re.compile(r"(?<=>)[ \t\n\r\f]+(?=<)")
+
+
+_SETTLE_ROUNDS = 4
+
+
+class _BleachInput(HTMLFormatter):
+    """BeautifulSoup's default output ("minimal": &, < and > escaped), without control characters in text and
+    attribute values, and with every attribute value double-quoted (its '"' written &quot;). bleach's serializer
+    keeps character references as written only in a double-quoted value; in the single-quoted one BeautifulSoup
+    writes for a value holding '"', every cleaning doubled "&amp;"."""
+
+    def substitute(self, ns: str) -> str:
+        return _CONTROLS_RE.sub("", super().substitute(ns))
+
+    def attribute_value(self, value: str) -> str:
+        return super().attribute_value(value).replace('"', "&quot;")
+
+
+_BLEACH_INPUT = _BleachInput(entity_substitution=EntitySubstitution.substitute_xml)
 
 
 def clean_body_html(html: str) -> str:
@@ -106,7 +142,15 @@ def clean_body_html(html: str) -> str:
         comment.extract()
     for element in soup.find_all(DROP_WITH_CONTENT):
         element.decompose()
-    cleaned = _cleaner.clean(str(soup))
+    cleaned = _cleaner.clean(soup.decode(formatter=_BLEACH_INPUT))
+    # bleach serializes the tree html5lib built, and error recovery can build one that its own serialization does
+    # not parse back to (an <h2> fostered out of a table into another <h2>, which a browser reads as two headings).
+    # Cleaning the output again parses it as a browser will, until nothing moves (one more round for those).
+    for _ in range(_SETTLE_ROUNDS):
+        again = _cleaner.clean(cleaned)
+        if again == cleaned:
+            break
+        cleaned = again
     return _BLANK_BETWEEN_TAGS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", cleaned).strip()
 
 

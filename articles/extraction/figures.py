@@ -192,7 +192,7 @@ _SPECIALS = [
     )),
     ("half", re.compile(r"一半(?=以上|左右|多|的|[，,。；;、]|$)")),
     ("doubling", re.compile(r"翻(?P<n>[一两二三四1-4])番")),
-    ("ratio", re.compile(r"(?<![\d.:])(?P<a>\d+(?:\.\d+)?)\s*:\s*(?P<b>\d+(?:\.\d+)?)(?![\d.]|\s*:)")),
+    ("ratio", re.compile(r"(?<![\d.:])(?P<a>\d+(?:\.\d+)?)[ \t]*:[ \t]*(?P<b>\d+(?:\.\d+)?)(?![\d.]|\s*:)")),
 ]
 
 # Direction cues, searched backwards from the number inside its clause: the nearest one wins.
@@ -217,7 +217,7 @@ _FROM_BEFORE = re.compile(
 
 # Sets named by a count: 岛外4个区, 27个省份, 山区26县. Kept when a verb makes the count an object.
 _REGION_NOUN = re.compile(
-    r"^\s*(?:个)?\s*(?:省份|省区市|省市|地级市|中心城市|城市|地市|市(?!场|值|民)|县市|县区|区县|县|区|乡镇|镇|乡|村)"
+    r"^[ \t]*(?:个)?[ \t]*(?:省份|省区市|省市|地级市|中心城市|城市|地市|市(?!场|值|民)|县市|县区|区县|县|区|乡镇|镇|乡|村)"
 )
 _COUNT_VERB = re.compile(r"(?:组织|覆盖|涉及|包括|辐射|带动|新增|建成|打造|认定|评选|确定|选出|遴选|入选|有|共)\s*$")
 _SET_CONTAINER = re.compile(rf"^[{_CJK}]{{1,8}}?(?:之中|当中|中|内)(?=[，,、]|$|的|有|共|占|人|分|仅|只|已|均)")
@@ -571,7 +571,7 @@ def _finish_unit(t: _Text, tok: _Token) -> None:
     """Per-area prefixes and suffixes (每平方公里1.3万人, 21.83亿元/平方公里, 每亩3000元), approximate words."""
     norm = t.norm
     after = norm[tok.end : tok.end + 8]
-    m = re.match(r"\s*/\s*(平方公里|平方千米|亩)", after) if tok.kind in ("ar", "cn", "change", "range") else None
+    m = re.match(r"[ \t]*/[ \t]*(平方公里|平方千米|亩)", after) if tok.kind in ("ar", "cn", "change", "range") else None
     base = tok.unit
     if m and base in ("yuan", "person"):
         tok.unit = f"{base}_per_{_AREA_PER[m.group(1)]}"
@@ -1135,7 +1135,8 @@ def _extract(text, published, regions, known_regions, data_sources) -> list[Cand
         if sentence != prev_sentence:
             prev_indicator, prev_direction = "", None
         cs, ce = t.clause(tok.start)
-        cs, ce = t.stripped(max(cs, tok.start - _QUOTE_AROUND), min(ce, tok.end + _QUOTE_AROUND))
+        # The quote holds the whole number, also one written across a clause mark (a ratio 2.5 : 1).
+        cs, ce = t.stripped(max(cs, tok.start - _QUOTE_AROUND), min(max(ce, tok.end), tok.end + _QUOTE_AROUND))
         if not cs < ce:
             cs, ce = tok.start, tok.end
         indicator = ctx.indicator(tok, prev_indicator, prev.end if prev is not None and sentence == prev_sentence else -1)
