@@ -722,9 +722,10 @@ def main(argv=None):
     print(f"Newsroom bench, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: Python {platform.python_version()}, "
           f"Django {get_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
           f"load average {load_average()} at start", flush=True)
-    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
-        print(f"WARNING: other processes keep the CPUs busy (load average {os.getloadavg()[0]:.2f} on"
-              f" {os.cpu_count()} CPUs): the numbers below will be low and noisy.", flush=True)
+    busy = cpu_busy(1.0)
+    if busy is not None and busy > 0.2:
+        print(f"WARNING: other processes keep the CPUs {100 * busy:.0f}% busy: the numbers below will be low and noisy.",
+              flush=True)
     summaries = []
     trivial = None
     if not (args.only_api or args.only_import):
@@ -743,8 +744,30 @@ def main(argv=None):
 
 
 def load_average():
-    """The 1-, 5- and 15-minute load averages, as ``0.41 0.30 0.12``."""
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    """The 1-, 5- and 15-minute load averages, as ``0.41 0.30 0.12``, and how busy the CPUs are now.
+
+    Called between phases, when none of the bench's own servers or clients runs: the busy share is
+    other processes' (the load average trails by a minute or more, so it also counts the phase before).
+    """
+    averages = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    busy = cpu_busy()
+    return averages if busy is None else f"{averages}, CPUs {100 * busy:.0f}% busy"
+
+
+def cpu_busy(seconds=0.5):
+    """The share of all CPUs' time spent busy over the next ``seconds`` (from /proc/stat); None without it."""
+
+    def read():
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(values), values[3] + values[4]  # idle + iowait
+
+    try:
+        total1, idle1 = read()
+        time.sleep(seconds)
+        total2, idle2 = read()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1 - (idle2 - idle1) / max(1, total2 - total1)
 
 
 def run_pages(args):

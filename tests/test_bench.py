@@ -123,11 +123,13 @@ def test_markdown_tables_line_up():
     assert lines == ["| page   | req/s |", "| ------ | ----: |", "| detail |    12 |", "| list   |  1234 |"]
 
 
-def test_own_memory_is_read_from_proc():
-    from bench.run import own_memory
+def test_own_memory_and_the_machines_load_are_read_from_proc():
+    from bench.run import cpu_busy, load_average, own_memory
 
     memory = own_memory()
     assert 0 < memory["rss"] <= memory["peak"]
+    assert 0 <= cpu_busy(0.05) <= 1
+    assert "% busy" in load_average()
 
 
 def test_api_list_target_is_120_requests_per_second():
