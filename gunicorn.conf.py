@@ -6,12 +6,17 @@ Like newsroom/settings.py, everything comes from the environment (README "Produc
   balancer is on another machine).
 - ``WEB_CONCURRENCY``: worker processes; default 2 x cores + 1, at most 8 (each worker holds its
   own copy of the app, about 100 MB once jieba's dictionary is loaded).
-- ``GUNICORN_THREADS``: threads per worker (default 4). Requests mostly wait on PostgreSQL and
-  Redis, so a few threads per process serve more readers than more processes would, for less
-  memory. ``DB_POOL_MAX_SIZE`` defaults to the same number (settings.py).
+- ``GUNICORN_THREADS``: threads per worker (default 1: sync workers, one request at a time each).
+  More than 1 turns them into gthread workers. ``DB_POOL_MAX_SIZE`` defaults to the same number
+  (settings.py). Why sync by default: behind the load balancer (which buffers slow clients), the
+  cached article page at 64 connections on 2 cores had a p99 of 28-49 ms with 5 sync workers and
+  80-295 ms with 5 gthread workers x 4 threads (keep-alive 5 s or 0), although the medians were
+  alike: a gthread worker keeps every connection it accepted, so one worker ends up serving 20 of
+  them with its share of the cores while another idles; sync workers take requests from one
+  listen queue in order (README "Performance").
 - ``GUNICORN_TIMEOUT``: seconds before a worker that stopped answering its master is restarted
-  (default 30). With threads the master hears from a worker even while one request is slow, so
-  slow queries are bounded by ``DB_STATEMENT_TIMEOUT_MS`` instead.
+  (default 30; a sync worker busy with one request that long is killed). Slow queries are bounded
+  by ``DB_STATEMENT_TIMEOUT_MS`` (default 25 s, under it) first.
 - ``GUNICORN_ACCESS_LOG``: where the access log goes (default ``-``, stdout; empty turns it off;
   the JSON request log of articles/request_log.py goes to stdout too).
 - ``FORWARDED_ALLOW_IPS`` (gunicorn's own): proxies trusted for X-Forwarded-* headers.
@@ -25,12 +30,11 @@ wsgi_app = "newsroom.wsgi:application"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * len(os.sched_getaffinity(0)) + 1, MAX_WORKERS))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "sync"  # gunicorn runs gthread workers instead when threads > 1
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
-# Behind a load balancer that keeps connections open: longer than its idle timeout is pointless,
-# shorter makes it reconnect; nginx's upstream keepalive default is 60 s.
+# gthread workers only (sync workers close each connection after its response).
 keepalive = 5
 # Load the app once, in the master, and fork the workers from it: a worker (re)starts in milliseconds
 # instead of the seconds Django, jieba and the templates take to load, and they share that memory.

@@ -21,12 +21,14 @@ these functions; nothing here knows about forms or requests.
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from articles.extraction.figures import extract_figures
+from articles.extraction.regions import build_matcher
 from articles.models import FigureChange, Indicator, Region, StatisticFigure
 from articles.page_document import deferred_refresh
 from articles.workflow import PUBLISH_PERMISSION
@@ -84,6 +86,17 @@ class ExtractionContext:
     @classmethod
     def load(cls):
         return cls(regions=Region.objects.all(), indicators=Indicator.objects.all())
+
+    @cached_property
+    def region_matcher(self):
+        """``(regions by pk, {name: pk}, matcher)`` of the regions below the country, for the importer's region
+        detection (``attribution.detect_regions``): built once per context instead of once per article."""
+        regions = {region.pk: region for region in self.regions if region.kind != Region.Kind.COUNTRY}
+        names = {}
+        for region in regions.values():
+            for name in region.match_names():
+                names.setdefault(name, region.pk)
+        return regions, names, build_matcher(names)
 
     def region(self, key: str):
         """The Region for the extractor's region key: a slug, else a place as written (when we know it)."""

@@ -49,7 +49,8 @@ def check_database() -> None:
             cursor.fetchone()
         return
     pool.open()  # as Django does before its first getconn(); nothing once the pool is open
-    with pool.connection(timeout=DATABASE_TIMEOUT) as conn:
+    # While the pool knows PostgreSQL is down (newsroom/dbpool.py) its own timeout is shorter still.
+    with pool.connection(timeout=min(DATABASE_TIMEOUT, pool.timeout)) as conn:
         conn.execute("SELECT 1").fetchone()
 
 

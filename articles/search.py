@@ -11,18 +11,21 @@ One function, two paths (as Wagtail's database search backends do):
   (1e-20 for non-matches), so rows are filtered on the match, never on the rank.
 - Any other database (SQLite in development and tests): every term must occur in the title or the
   plain-text body (``icontains``); the score, 5 x occurrences in the title + occurrences in the body,
-  is computed in Python over the matching rows.
+  is computed in SQL (lengths before and after removing the term).
 
-Both paths order by score, then newest first, search published articles only, and return at most
-``MAX_RESULTS`` hits. Views, templates and the JSON API are left to their own modules.
+Both paths order by score, then newest first, search published articles only, and rank at most
+``MAX_RESULTS`` hits in one query that returns keys and scores; articles and snippets are read
+for the slice shown (``SearchResults``). Views, templates and the JSON API are left to their own modules.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
 from django.db import connections
-from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Length, Lower, Replace
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
@@ -31,6 +34,7 @@ from articles.segment import segment
 
 MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 500
+READ_CHUNK = 100  # articles read per query when all the results are iterated
 SNIPPET_WIDTH = 120
 TITLE_BONUS = 1.0  # PostgreSQL: per term found in the title; ts_rank itself stays well below 1
 TITLE_WEIGHT = 5  # other databases: one occurrence in the title counts as five in the body
@@ -62,23 +66,57 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(term.lower() for term in _TERM.findall(normalize_query(query))))
 
 
-def search_articles(query: str, queryset=None) -> list[SearchHit]:
+def search_articles(query: str, queryset=None) -> "SearchResults":
     """Published articles matching every term of ``query``, best first, each with a highlighted snippet.
 
     ``queryset`` narrows the search (e.g. the JSON API's filters); it is always restricted to
-    published articles. Returns [] for an empty or punctuation-only query. The articles come with
-    ``for_listing()``'s related rows and without their heavy text columns (body, body_html,
-    raw_source, search_text), so showing a hit costs no further query.
+    published articles. Returns an empty sequence for an empty or punctuation-only query.
+
+    The ranking is one query that returns keys and scores only (at most ``MAX_RESULTS``); the
+    articles are read when a slice of the results is taken (a page of 20: one more query), with
+    ``for_listing()``'s related rows and without their heavy text columns, and only their snippets
+    are built. A common word matching every article costs its ranking, not 500 articles' text.
     """
+    return SearchResults(ranked_keys(query, queryset), search_terms(query))
+
+
+def ranked_keys(query: str, queryset=None) -> list[tuple[int, float]]:
+    """``(pk, score)`` of the published articles matching every term of ``query``, best first (then newest),
+    at most ``MAX_RESULTS``: one query."""
     terms = search_terms(query)
     if not terms:
         return []
-    queryset = (Article.objects.all() if queryset is None else queryset).published().for_listing().defer(*_HEAVY_FIELDS)
+    queryset = (Article.objects.all() if queryset is None else queryset).published()
     if connections[queryset.db].vendor == "postgresql":
-        scored = _search_postgresql(queryset, terms)
-    else:
-        scored = _search_by_substring(queryset, terms)
-    return [SearchHit(article, score, highlight_snippet(article.body_text, terms)) for article, score in scored]
+        return _rank_postgresql(queryset, terms)
+    return _rank_by_substring(queryset, terms)
+
+
+class SearchResults(Sequence):
+    """The hits of a search, best first: its length is known from the ranking, its articles are read per slice."""
+
+    def __init__(self, keys, terms):
+        self.keys, self.terms = keys, terms
+
+    def __len__(self):
+        return len(self.keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._hits(self.keys[index])
+        return self._hits([self.keys[index]])[0]
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, SearchResults)) else NotImplemented
+
+    def __iter__(self):
+        for start in range(0, len(self.keys), READ_CHUNK):
+            yield from self[start : start + READ_CHUNK]
+
+    def _hits(self, keys):
+        articles = Article.objects.for_listing().defer(*_HEAVY_FIELDS).in_bulk([pk for pk, _ in keys])
+        return [SearchHit(articles[pk], score, highlight_snippet(articles[pk].body_text, self.terms))
+                for pk, score in keys if pk in articles]
 
 
 class _SimpleVector(Func):
@@ -111,7 +149,7 @@ def to_tsquery_text(terms: list[str]) -> str:
     return " & ".join(phrases)
 
 
-def _search_postgresql(queryset, terms):
+def _rank_postgresql(queryset, terms):
     tsquery_text = to_tsquery_text(terms)
     if not tsquery_text:
         return []
@@ -121,26 +159,32 @@ def _search_postgresql(queryset, terms):
         (Case(When(title__icontains=term, then=Value(TITLE_BONUS)), default=Value(0.0)) for term in terms),
     )
     rank = Func(vector, tsquery, function="ts_rank", output_field=FloatField())
-    articles = (
+    return list(
         queryset.filter(_Matches(vector, tsquery))
         .annotate(search_score=rank + title_bonus)
-        .order_by("-search_score", F("published_at").desc(nulls_last=True), "-pk")[:MAX_RESULTS]
+        .order_by("-search_score", F("published_at").desc(nulls_last=True), "-pk")
+        .values_list("pk", "search_score")[:MAX_RESULTS]
     )
-    return [(article, article.search_score) for article in articles]
 
 
-def _search_by_substring(queryset, terms):
+def _occurrences(field, term):
+    """How many times ``term`` (lower case) occurs in ``field``, lower-cased, in SQL."""
+    return (Length(field) - Length(Replace(Lower(field), Value(term), Value("")))) / len(term)
+
+
+def _rank_by_substring(queryset, terms):
     condition = reduce(lambda q, term: q & (Q(title__icontains=term) | Q(body_text__icontains=term)), terms, Q())
-    scored = []
-    for article in queryset.filter(condition):
-        title, body = article.title.lower(), article.body_text.lower()
-        score = sum(TITLE_WEIGHT * title.count(term) + body.count(term) for term in terms)
-        scored.append((article, float(score)))
-    # Stable sorts: newest first, then best first.
-    scored.sort(key=lambda pair: pair[0].pk, reverse=True)
-    scored.sort(key=lambda pair: pair[0].published_at, reverse=True)
-    scored.sort(key=lambda pair: pair[1], reverse=True)
-    return scored[:MAX_RESULTS]
+    score = reduce(
+        lambda total, part: total + part,
+        (TITLE_WEIGHT * _occurrences("title", term) + _occurrences("body_text", term) for term in terms),
+    )
+    return [
+        (pk, float(value))
+        for pk, value in queryset.filter(condition)
+        .annotate(search_score=ExpressionWrapper(score, output_field=IntegerField()))
+        .order_by("-search_score", F("published_at").desc(nulls_last=True), "-pk")
+        .values_list("pk", "search_score")[:MAX_RESULTS]
+    ]
 
 
 def highlight_snippet(text: str, terms, *, width: int = SNIPPET_WIDTH) -> SafeString:

@@ -23,6 +23,10 @@ document shows that way calls ``touch()`` itself (and ``Withdrawal.objects.recor
 article leaves the public set).
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
@@ -40,9 +44,38 @@ CATALOG = (Source, Author, Region, Image, Tag)  # rows an article links to; noth
 _PREVIOUS_FIGURE = "_newsroom_sync_previous_figure"  # set on a figure just before its save
 
 
+# While a deferred_touch() block runs: the ids of the articles to touch when it ends.
+_pending = ContextVar("newsroom_sync_touch_pending", default=None)
+
+
 def touch(article_ids) -> None:
-    """Move the ``updated_at`` of these articles (ids, or a ``values("pk")`` queryset) to now."""
-    Article.objects.filter(pk__in=article_ids).update(updated_at=timezone.now())
+    """Move the ``updated_at`` of these articles (ids, or a ``values("pk")`` queryset) to now, or when the
+    enclosing ``deferred_touch()`` block ends."""
+    pending = _pending.get()
+    if pending is None:
+        Article.objects.filter(pk__in=article_ids).update(updated_at=timezone.now())
+    elif isinstance(article_ids, QuerySet):
+        pending.update(Article.objects.filter(pk__in=article_ids).values_list("pk", flat=True))
+    else:
+        pending.update(article_ids)
+
+
+@contextmanager
+def deferred_touch():
+    """Touch each article the writes inside the block touch once, in one UPDATE when it ends (inside the
+    caller's transaction, so it commits or rolls back with them). An import writes some twenty rows an
+    article shows, and each would touch it. Nested blocks join the outermost; nothing when it raises."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = set()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if pending:
+        touch(pending)
 
 
 # --- articles: withdrawals and saves that skip updated_at -------------------------------------------------

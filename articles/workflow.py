@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from articles import page_document
 from articles.models import Article
+from articles.shown import articles_showing
 
 PUBLISH_PERMISSION = "articles.publish_article"
 TRASH_PERMISSION = "articles.delete_article"
@@ -40,6 +41,20 @@ def can_edit(user, article) -> bool:
     if can_publish(user):
         return True
     return article.created_by_id == user.pk and article.status == Status.DRAFT
+
+
+def may_change_image(user, image) -> bool:
+    """May ``user`` change this picture (its file, caption, credit, alt text)?
+
+    Every article that has it as lead image or in its gallery shows the change, and one ``Image`` can
+    be shared (the importer reuses the row of a remote URL it knows). An editor may change any picture;
+    anyone else only one that some article shows and that only articles they may edit show
+    (``can_edit``: a contributor's own drafts).
+    """
+    if can_publish(user):
+        return True
+    showing = Article.objects.filter(pk__in=articles_showing(image)).only("pk", "created_by", "status")
+    return bool(showing) and all(can_edit(user, article) for article in showing)
 
 
 def can_trash(user, article=None) -> bool:

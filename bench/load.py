@@ -14,8 +14,8 @@ nothing written before the restart is lost.
    (``bench.api.bulk_articles``) and build their page documents; rows left by an earlier
    restart run are deleted. The page cache is Redis (``--redis-url``, default db 9 of the local
    server, emptied first; ``--redis-url ''`` for local memory).
-2. The server: gunicorn with the project's gunicorn.conf.py (gthread, ``--workers`` processes of
-   ``--gunicorn-threads`` threads, access log on), ``DEBUG=0``, bench/settings.py (fixed key, no
+2. The server: gunicorn with the project's gunicorn.conf.py (its defaults: 2 x cores + 1 sync
+   workers; ``--workers``, ``--gunicorn-threads`` to change them; access log on), ``DEBUG=0``, bench/settings.py (fixed key, no
    https redirect), Django's PostgreSQL connection pool on (the default). One server for both
    runs: it is never restarted.
 3. The mix (a wrk Lua script, round-robin, each wrk thread starting at another place): article
@@ -201,13 +201,26 @@ def fetch(port, path, timeout=PROBE_TIMEOUT):
         conn.close()
 
 
+def server_shape(server):
+    """``5 sync workers`` or ``2 gthread workers x 4 threads``: what gunicorn.conf.py makes of the server's environment."""
+    from bench.run import project_gunicorn_config
+
+    conf = project_gunicorn_config(server.env)
+    threads = int(conf["threads"])
+    kind = "sync" if threads == 1 and conf["worker_class"] == "sync" else "gthread"
+    return f"{conf['workers']} {kind} workers" + (f" x {threads} threads" if kind == "gthread" else "")
+
+
 class Server:
     """gunicorn with the project's gunicorn.conf.py on a free loopback port; its output in a log file."""
 
     def __init__(self, env, workers, threads):
         self.port = free_port()
-        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
-                    "GUNICORN_THREADS": str(threads)}
+        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        if workers:
+            self.env["WEB_CONCURRENCY"] = str(workers)
+        if threads:
+            self.env["GUNICORN_THREADS"] = str(threads)
         self.log_path = Path(tempfile.gettempdir()) / f"newsroom-load-gunicorn-{os.getpid()}.log"
         self.process = None
 
@@ -776,8 +789,9 @@ def main(argv=None):
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--timeout", type=float, default=2, help="wrk: a request slower than this is an error (default 2 s)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of load before run 1, not counted (default 5)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, WEB_CONCURRENCY (default 2)")
-    parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per worker, GUNICORN_THREADS (default 4)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers, WEB_CONCURRENCY (default gunicorn.conf.py's)")
+    parser.add_argument("--gunicorn-threads", type=int,
+                        help="threads per worker, GUNICORN_THREADS (default gunicorn.conf.py's: 1, sync workers)")
     parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_DATABASE_URL),
                         help=f"PostgreSQL database of its own (LOAD_DATABASE_URL; default {DEFAULT_DATABASE_URL})")
     parser.add_argument("--fresh", action="store_true", help="drop and recreate that database first")
@@ -852,7 +866,7 @@ def main(argv=None):
         print(f"Newsroom load, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: {os.cpu_count()} CPUs "
               f"{platform.machine()}, Python {platform.python_version()}, Django {django.get_version()}, "
               f"{wrk_version.split(' Copyright')[0]}; load average {os.getloadavg()[0]:.2f} at start")
-        print(f"server: gunicorn (gunicorn.conf.py: gthread) {args.workers} workers x {args.gunicorn_threads} threads,"
+        print(f"server: gunicorn (gunicorn.conf.py) {server_shape(server)},"
               f" DEBUG=0, PostgreSQL {args.database_url.split('@')[-1]} with Django's pool"
               f" ({settings.DATABASES['default']['OPTIONS'].get('pool')}), page cache {cache_backend}"
               f"{' ' + args.redis_url if args.redis_url else ''}")

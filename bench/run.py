@@ -11,10 +11,11 @@
    close each one) drives each URL for ``--duration`` seconds after a warm-up.
 4. The cached detail page (and the trivial view) at ``--many-connections`` (64) connections for
    ``--many-duration`` seconds, driven by ``wrk`` when it is installed (``--client``): on the
-   project's own gunicorn.conf.py (gthread workers, as ``make serve`` runs in production: the
-   target of issue 7, p99 under 50 ms, is judged there) and on the sync workers of step 3 (for
-   comparison). The Python generator of step 3 is the fallback: 64 threads under one GIL, on the
-   cores the server uses, add their own delays to what they time.
+   project's own gunicorn.conf.py (2 x cores + 1 sync workers, as ``make serve`` runs in
+   production: the target of issue 7, p99 under 50 ms, is judged there), and for comparison on
+   its gthread variant (``GUNICORN_THREADS=4``) and on the sync workers of step 3. The Python
+   generator of step 3 is the fallback: 64 threads under one GIL, on the cores the server uses,
+   add their own delays to what they time.
 5. The API phase (``bench/api.py``, skipped with ``--skip-api``, alone with ``--only-api``): on
    its own database, 10,000 generated articles; ``/api/v1/articles/?limit=20`` in-process and
    under gunicorn, then the whole ``/api/v1/export.ndjson`` with the serving worker's peak
@@ -265,11 +266,17 @@ def fetch(port, path, timeout=5.0):
         conn.close()
 
 
-def project_gunicorn_config():
-    """What the project's gunicorn.conf.py (``make serve``) sets on this machine: workers, threads, keep-alive..."""
-    import runpy
+COMPARED_THREADS = "4"  # the gthread variant of gunicorn.conf.py the 64-connection table compares with
 
-    values = runpy.run_path(str(PROJECT_GUNICORN_CONF))
+
+def project_gunicorn_config(env=None):
+    """What the project's gunicorn.conf.py (``make serve``) sets on this machine: workers, threads, keep-alive...;
+    with ``env``, what it sets under that environment instead of this process's."""
+    import runpy
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, env or {}, clear=env is not None):
+        values = runpy.run_path(str(PROJECT_GUNICORN_CONF))
     return {key: values.get(key) for key in ("worker_class", "workers", "threads", "keepalive", "max_requests",
                                               "max_requests_jitter", "timeout")}
 
@@ -279,9 +286,10 @@ class Gunicorn:
 
     ``config="sync"``: ``workers`` sync workers and nothing else (``--config /dev/null``), the
     page table's server. ``config="project"``: the project's own gunicorn.conf.py, as ``make
-    serve`` runs it (gthread workers and threads, keep-alive, max_requests), with the bench's
-    application and port, and the access log off (``GUNICORN_ACCESS_LOG=""``) like every other
-    log of the bench.
+    serve`` runs it (2 x cores + 1 sync workers, max_requests), with the bench's application and
+    port, and the access log off (``GUNICORN_ACCESS_LOG=""``) like every other log of the bench.
+    ``config="gthread"``: the same with ``GUNICORN_THREADS=4`` (gthread workers, keep-alive), the
+    configuration it replaced, for comparison.
     """
 
     def __init__(self, mode, workers, env=None, config="sync"):
@@ -294,8 +302,10 @@ class Gunicorn:
         gunicorn = str(gunicorn) if gunicorn.exists() else shutil.which("gunicorn")
         if not gunicorn:
             raise SystemExit("bench: gunicorn is not installed (make install)")
-        if self.config == "project":
+        if self.config in ("project", "gthread"):
             self.env["GUNICORN_ACCESS_LOG"] = ""
+            if self.config == "gthread":
+                self.env["GUNICORN_THREADS"] = COMPARED_THREADS
             options = ["--config", str(PROJECT_GUNICORN_CONF)]
         else:
             # --config /dev/null: exactly this command line, not the project's gunicorn.conf.py (threads, access log).
@@ -510,11 +520,11 @@ def choose_client(choice):
 def run_many(paths, args, client):
     """The cached detail page (and the trivial view) at ``--many-connections`` connections.
 
-    On the project's gunicorn.conf.py (what production runs: judged) and on the page table's sync
-    workers (for information). Returns [row dict].
+    On the project's gunicorn.conf.py (what production runs: judged), and for information on its
+    gthread variant (``GUNICORN_THREADS=4``) and on the page table's 2 sync workers. Returns [row dict].
     """
     rows = []
-    plan = (("project", ("trivial", "detail")), ("sync", ("detail",)))
+    plan = (("project", ("trivial", "detail")), ("gthread", ("detail",)), ("sync", ("detail",)))
     for config, keys in plan:
         with Gunicorn("on", args.workers, config=config) as server:
             idle = sockets_per_worker(server)
@@ -557,9 +567,15 @@ def sockets_per_worker(server, idle=None):
 
 
 def server_label(config, workers, conf=None):
+    """``gunicorn.conf.py: 5 sync workers``, ``gunicorn.conf.py, 4 threads: 5 gthread workers x 4``, ``2 sync workers``."""
     if config == "project":
         conf = conf or project_gunicorn_config()
-        return f"gunicorn.conf.py: {conf['workers']} {conf['worker_class']} x {conf['threads']} threads"
+        if int(conf["threads"]) > 1:
+            return f"gunicorn.conf.py: {conf['workers']} gthread workers x {conf['threads']} threads"
+        return f"gunicorn.conf.py: {conf['workers']} {conf['worker_class']} workers"
+    if config == "gthread":
+        conf = project_gunicorn_config({**os.environ, "GUNICORN_THREADS": COMPARED_THREADS})
+        return f"gunicorn.conf.py, GUNICORN_THREADS={COMPARED_THREADS}: {conf['workers']} gthread workers x {conf['threads']}"
     return f"{workers} sync workers"
 
 
@@ -588,7 +604,7 @@ def print_many(rows, args, client):
         label = "trivial view" if row["key"] == "trivial" else "detail, cached"
         print(f"{server_label(row['config'], args.workers, conf)}, {label}: client connections held per worker halfway"
               f" through: {', '.join(str(n) for n in row['spread']) or '-'}")
-    for config in ("project", "sync"):
+    for config in ("project", "gthread", "sync"):
         restarts = max((row["restarts"] for row in rows if row["config"] == config), default=0)
         if restarts:
             print(f"{server_label(config, args.workers, conf)}: {restarts} worker(s) restarted during the run"
@@ -828,11 +844,12 @@ def run_pages(args):
         print()
         print(f"The cached detail page at {args.many_connections} connections, load average {load_average()}:"
               f" {args.many_duration:g} s per URL after {args.warmup_seconds * 2:g} s warm-up, driven by {note}.")
-        print(f"Judged on the project's gunicorn.conf.py, as `make serve` runs it in production ({conf['workers']}"
-              f" {conf['worker_class']} workers x {conf['threads']} threads, keep-alive {conf['keepalive']} s,"
-              f" max_requests {conf['max_requests']}±{conf['max_requests_jitter']}; access log off); the page table's"
-              f" {args.workers} sync workers for comparison (no keep-alive: every request is a new connection, and the"
-              " connections beyond the two being served wait in the listen backlog).")
+        print(f"Judged on the project's gunicorn.conf.py, as `make serve` runs it in production"
+              f" ({server_label('project', args.workers, conf)}, max_requests {conf['max_requests']}"
+              f"±{conf['max_requests_jitter']}; access log off). For comparison: the same with"
+              f" GUNICORN_THREADS={COMPARED_THREADS} (gthread workers, keep-alive"
+              f" {conf['keepalive']} s: a worker keeps the connections it accepted), and the page table's"
+              f" {args.workers} sync workers.")
         print(flush=True)
         many = run_many(paths, args, client)
         print_many(many, args, client)

@@ -26,6 +26,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from newsroom.dbpool import retry_connecting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -174,42 +176,32 @@ DATABASES = {
 }
 
 
-def retry_connecting(pool):
-    """The pool's ``reconnect_failed``: when PostgreSQL went away, keep trying to reconnect every second or so.
-
-    psycopg_pool replaces a lost connection in the background, retrying after 1, 2, 4, 8... seconds for
-    ``reconnect_timeout`` (5 minutes by default), while the requests wait: after a 10-second restart the
-    next try could come 8 seconds after PostgreSQL is back, after a minute's outage a minute later. So
-    attempts give up after ``DB_POOL_RECONNECT_TIMEOUT`` seconds (default 2), and then this starts a new
-    one at once (``check()`` lets an empty pool grow): the site serves again a second after PostgreSQL does.
-    """
-    pool.check()
-
-
 def postgres_options(options=None):
     """OPTIONS for a PostgreSQL DATABASES entry: Django's connection pool (``DB_POOL``, on by
     default) and a statement timeout (``DB_STATEMENT_TIMEOUT_MS``; 0 turns it off).
 
     The pool is shared by a process's threads, hands out only connections that pass a check (so once
     PostgreSQL is back after a restart no request gets a dead connection), reconnects within a second
-    of its return (``retry_connecting``), and makes a request wait at most ``DB_POOL_TIMEOUT`` seconds
+    of its return (``retry_connecting``, newsroom/dbpool.py), and makes a request wait at most ``DB_POOL_TIMEOUT`` seconds
     for a connection. The timeout cancels any query that runs longer,
-    so one slow query cannot hold a worker (gunicorn's gthread workers are never killed for it).
+    so one slow query cannot hold a worker; its default, 25 s, ends a query before gunicorn's 30 s
+    worker timeout would kill the worker running it.
     """
     options = dict(options or {})
-    timeout_ms = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "30000"))
+    timeout_ms = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "25000"))
     if timeout_ms > 0:
         options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout_ms}".strip()
     if env_bool("DB_POOL", default=True):
         options["pool"] = {
             "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
-            # One connection per gunicorn thread (gunicorn.conf.py): no thread waits for another's.
+            # One connection per gunicorn thread for gthread workers (gunicorn.conf.py); otherwise 4, as for
+            # runserver's threads and live-server tests: a sync worker uses one at a time (min_size stay open).
             "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", os.environ.get("GUNICORN_THREADS", "4"))),
             # With a connection per thread a request only waits while one is being opened (milliseconds) or while
             # PostgreSQL is down; then every thread waits this long and cached pages and /healthz queue behind
             # them: under load, a 10 s wait left /healthz unanswered for the whole outage (bench/load.py).
             "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "2")),
-            # After an outage: see retry_connecting().
+            # After an outage, and failing fast during one (DB_POOL_DOWN_TIMEOUT): see newsroom/dbpool.py.
             "reconnect_timeout": float(os.environ.get("DB_POOL_RECONNECT_TIMEOUT", "2")),
             "reconnect_failed": retry_connecting,
         }

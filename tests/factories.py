@@ -1,12 +1,18 @@
 """Plain factory functions for tests: defaults, unique values, keyword overrides."""
 
+import io
 import itertools
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image as PILImage
 
-from articles.models import Article, ArticleAuthor, Author, Region, Source
+from articles.gallery import add_images
+from articles.models import Article, ArticleAuthor, Author, Region, Source, StatisticFigure
+from articles.revisions import record_revision
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_chongqing.md"
@@ -80,6 +86,51 @@ def make_article_in_each_state(*, title="{state}-标题", summary=None) -> dict:
         ArticleAuthor.objects.create(article=article, author=author, role=ArticleAuthor.Role.REPORTER)
         articles[state] = article
     return articles
+
+
+def image_bytes(img: PILImage.Image, fmt: str, **options) -> bytes:
+    """The file Pillow writes for ``img`` in format ``fmt`` (``options`` go to ``Image.save``)."""
+    out = io.BytesIO()
+    img.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def png_upload(name, colour, size=(900, 600)) -> SimpleUploadedFile:
+    """An uploaded PNG file called ``name``, one ``colour`` all over, as a form would receive it."""
+    return SimpleUploadedFile(name, image_bytes(PILImage.new("RGB", size, colour), "PNG"), content_type="image/png")
+
+
+def make_rich_article(*, editor, uploads, remote_images=(), tags=(), indicator="地区生产总值", **overrides) -> Article:
+    """A published article with something for every part of its page: a gallery of ``uploads`` (the first becomes
+    the lead picture, left out of the gallery shown) followed by ``remote_images``, the region 重庆市, ``tags``,
+    two verified figures of ``indicator`` (2022 and 2023: a chart) and two revisions by ``editor`` (the second
+    changes the summary). ``overrides`` go to ``make_article`` (the title, the body...)."""
+    fields = {
+        "title": "两江新区智能制造提速",
+        "body": "<p>重庆市地区生产总值达 2.9 万亿元，智能制造提速。</p>",
+        "published_at": timezone.now() - timedelta(hours=2),
+    }
+    article = make_article(**(fields | overrides))
+    images, errors = add_images(article, uploads)
+    assert errors == [] and len(images) == len(uploads)
+    for order, image in enumerate(remote_images, start=len(uploads)):
+        article.gallery.create(image=image, order=order)
+    if tags:
+        article.tags.add(*tags)
+    chongqing = Region.objects.get(name="重庆市")
+    article.regions.add(chongqing)
+    for year, value in (("2022", "2.9"), ("2023", "3.0")):
+        StatisticFigure.objects.create(
+            article=article, status=StatisticFigure.Status.VERIFIED, indicator=indicator, value=Decimal(value),
+            value_text=f"{value} 万亿元", unit="yuan", period=year, region=chongqing,
+            quote=f"{indicator}达 {value} 万亿元", start_offset=0, end_offset=10,
+        )
+    record_revision(article, user=editor, message="第一版")
+    article.summary = "改过的摘要"
+    article.save()
+    record_revision(article, user=editor, message="第二版")
+    article.refresh_from_db()
+    return article
 
 
 def client_for(user):

@@ -3,32 +3,23 @@ publisher, syndicator, data sources, regions, tags, a gallery of Pillow-made pic
 their renditions (in a chosen order, with captions and a lead image), verified, candidate and
 rejected figures with their review records, and revisions. For the trash and backup tests."""
 
-import io
 import itertools
 from datetime import timedelta
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image as PILImage
 
 from articles import figure_review
 from articles.gallery import add_images, reorder
 from articles.models import Article, ArticleAuthor, Author, Region, Source, StatisticFigure
 from articles.revisions import record_revision
 
-from .factories import make_article
+from .factories import make_article, png_upload
 
 _n = itertools.count(1)
 BODY = (
     "<p>2021年，{place}地区生产总值达到2.79万亿元，比上年增长8.3%。</p>"
     "<p>全年规模以上工业增加值增长10.7%，{place}的智能制造项目超过{n}00个。</p>"
 )
-
-
-def png_upload(name, colour, size=(900, 600)):
-    out = io.BytesIO()
-    PILImage.new("RGB", size, colour).save(out, format="PNG")
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
 
 
 def rich_article(*, user, title=None, status=Article.Status.PUBLISHED, published_at=None, pictures=2, **fields):

@@ -247,3 +247,27 @@ def test_a_save_reads_the_stored_article_row_once():
     update = next(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "articles_article"'))
     reads = [sql for sql in statements[:update] if sql.startswith("SELECT") and 'FROM "articles_article"' in sql]
     assert len(reads) == 1, reads
+
+
+def test_an_import_moves_the_articles_updated_at_once_after_writing_its_rows():
+    """Each byline, picture, tag and region an import writes would touch the article; inside the import's
+    transaction they are collected into one UPDATE, which still comes after the rows (so the feed has it)."""
+    from pathlib import Path
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.importer.run import import_markdown_file
+
+    seed = Path(__file__).parent / "data" / "seed_chongqing.md"
+    with CaptureQueriesContext(connection) as captured:
+        result = import_markdown_file(seed, publish=True)
+    assert result.status == "created"
+    sql = [query["sql"] for query in captured.captured_queries]
+    touches = [n for n, text in enumerate(sql) if text.startswith('UPDATE "articles_article" SET "updated_at"')]
+    assert len(touches) == 1
+    last_row = max(n for n, text in enumerate(sql) if text.startswith(('INSERT INTO "articles_articleauthor"',
+                                                                          'INSERT INTO "taggit_taggeditem"')))
+    assert touches[0] > last_row
+    article = Article.objects.get(slug=result.slug)
+    assert article.updated_at >= article.created_at

@@ -109,6 +109,7 @@ def test_the_64_connection_target_is_the_cached_page_on_the_projects_config():
     assert many_verdict(row("detail", "project", 49.9)) == ("p99 <50 ms", "OK")
     assert many_verdict(row("detail", "project", 50.0)) == ("p99 <50 ms", "MISS")
     assert many_verdict(row("detail", "sync", 10)) == ("-", "-")  # the sync server is for comparison
+    assert many_verdict(row("detail", "gthread", 10)) == ("-", "-")
     assert many_verdict(row("trivial", "project", 10)) == ("-", "-")
     pages = [("detail, cached", "gunicorn", {}, 0, 75.0, "≥70%", "OK")]
     line = summary_line(pages, True, [row("detail", "project", 80.0), row("detail", "sync", 20.0)])
@@ -214,3 +215,14 @@ def test_the_load_generator_is_wrk_when_installed(monkeypatch):
     assert client == "python" and "wrk is not installed" in note  # the fallback says why its p99 is suspect
     with pytest.raises(SystemExit):
         run.choose_client("wrk")
+
+
+def test_server_labels_say_what_gunicorn_conf_makes_of_the_environment(monkeypatch):
+    from bench.run import project_gunicorn_config, server_label
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    assert server_label("project", 2) == "gunicorn.conf.py: 3 sync workers"
+    assert server_label("gthread", 2) == "gunicorn.conf.py, GUNICORN_THREADS=4: 3 gthread workers x 4"
+    assert server_label("sync", 2) == "2 sync workers"
+    assert project_gunicorn_config({"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "6"})["threads"] == 6

@@ -582,6 +582,21 @@ def test_hostile_address(corpus, client, admin, tmp_path, name):
     fail_on(problems, name)
 
 
+def test_an_ndjson_documents_hostile_source_homepage_is_left_out_with_a_note(tmp_path):
+    """The article and its sources are restored; the homepage a URLField refuses is blank, and the result says so."""
+    path = tmp_path / "sources.ndjson"
+    path.write_text(json.dumps(ndjson_document(7, source_url="javascript:alert(1)"), ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    [result] = import_paths([path]).results
+    assert result.status == "created", result.line()
+    article = Article.objects.get(slug=result.slug)
+    sources = [article.publisher, article.syndicator, *article.data_sources.all()]
+    assert [source.name for source in sources] == ["来源甲7", "来源乙7", "来源丙7"]
+    assert all(source.homepage == "" for source in sources)
+    notes = [warning for warning in result.warnings if "homepage of source" in warning]
+    assert len(notes) == 3 and all("not a valid URL: javascript:alert(1)" in note for note in notes)
+
+
 # --- surfaces that show many articles at once ----------------------------------------------------------------------
 
 

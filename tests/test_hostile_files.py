@@ -36,7 +36,7 @@ from articles.importer import uploads
 from articles.models import Article, Image, ImportRun
 
 from .adminform import form_data
-from .factories import make_article, make_markdown, write_markdown
+from .factories import image_bytes, make_article, make_markdown, write_markdown
 from .test_images import GPS_IFD, ORIENTATION, QuietServer, bomb_png
 
 pytestmark = [
@@ -46,12 +46,6 @@ pytestmark = [
 ]
 
 # --- the hostile images ---------------------------------------------------------------------------------------
-
-
-def encode(img: PILImage.Image, fmt: str, **options) -> bytes:
-    out = io.BytesIO()
-    img.save(out, format=fmt, **options)
-    return out.getvalue()
 
 
 def halves(size, left, right, mode="RGB"):
@@ -68,26 +62,26 @@ def exif_gps_jpeg() -> bytes:
     exif[0x010F] = "HostileCam"
     exif.get_ifd(GPS_IFD).update({1: "N", 2: (29.0, 33.0, 0.0), 3: "E", 4: (106.0, 33.0, 0.0)})
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>29,33N</exif:GPSLatitude></x:xmpmeta>'
-    return encode(halves((80, 40), (255, 0, 0), (0, 0, 255)), "JPEG", exif=exif, quality=95,
-                  comment=b"<script>alert(1)</script>", xmp=xmp)
+    return image_bytes(halves((80, 40), (255, 0, 0), (0, 0, 255)), "JPEG", exif=exif, quality=95,
+                       comment=b"<script>alert(1)</script>", xmp=xmp)
 
 
 def truncated_jpeg() -> bytes:
-    data = encode(PILImage.effect_noise((256, 256), 80).convert("RGB"), "JPEG", quality=90)
+    data = image_bytes(PILImage.effect_noise((256, 256), 80).convert("RGB"), "JPEG", quality=90)
     return data[: len(data) * 6 // 10]
 
 
 def polyglot_gif() -> bytes:
     """A real GIF that is also JavaScript: the width 10799 is written ``/*``, the script follows the GIF trailer."""
-    data = encode(PILImage.new("P", (10799, 1), 0), "GIF")
+    data = image_bytes(PILImage.new("P", (10799, 1), 0), "GIF")
     assert data.startswith(b"GIF87a/*") and b"*/" not in data  # GIF87a = identifier, then one long comment
     return data + b"*/=alert(document.domain);//"
 
 
 def animated_gif() -> bytes:
     frames = [PILImage.new("RGB", (120, 80), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
-    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0,
-                  comment=b"<script>alert(1)</script>")
+    return image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0,
+                       comment=b"<script>alert(1)</script>")
 
 
 def png_with_script() -> bytes:
@@ -95,24 +89,24 @@ def png_with_script() -> bytes:
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "<script>alert(1)</script>")
     info.add_itxt("XML:com.adobe.xmp", '<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
-    return encode(PILImage.new("RGBA", (50, 50), (0, 128, 0, 255)), "PNG", pnginfo=info) + b"<script>alert(2)</script>"
+    return image_bytes(PILImage.new("RGBA", (50, 50), (0, 128, 0, 255)), "PNG", pnginfo=info) + b"<script>alert(2)</script>"
 
 
 @cache
 def huge_jpeg() -> bytes:
-    return encode(halves((12000, 8000), (255, 0, 0), (0, 0, 255)), "JPEG", quality=85)  # ~1.5 MB: solid colours
+    return image_bytes(halves((12000, 8000), (255, 0, 0), (0, 0, 255)), "JPEG", quality=85)  # ~1.5 MB: solid colours
 
 
 def mpo() -> bytes:
     """A camera's JPEG holding a second picture (stereo pair, depth map): only the first is kept."""
     first, second = PILImage.new("RGB", (64, 48), (255, 0, 0)), PILImage.new("RGB", (64, 48), (0, 0, 255))
-    return encode(first, "MPO", save_all=True, append_images=[second])
+    return image_bytes(first, "MPO", save_all=True, append_images=[second])
 
 
 def gif_frame_bomb() -> bytes:
     """Few bytes, 60 frames of 1000 x 1000: 60 M pixels to decode, over the 40 M budget."""
     frames = [PILImage.new("P", (1000, 1000), n % 2) for n in range(60)]
-    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+    return image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
 
 
 def red(pixel) -> bool:
@@ -184,17 +178,17 @@ HOSTILE_IMAGES = [
             refused="不支持 HEIC 格式", content_type="image/heic"),
     Hostile("polyglot", "polyglot.gif", polyglot_gif, format="GIF", size=(10799, 1), content_type="image/gif"),
     Hostile("png-script", "chart.png", png_with_script, format="PNG", size=(50, 50), content_type="image/png"),
-    Hostile("cmyk", "print.jpg", lambda: encode(PILImage.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"),
+    Hostile("cmyk", "print.jpg", lambda: image_bytes(PILImage.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"),
             format="JPEG", size=(40, 30), check=check_cmyk),
     Hostile("animated", "anim.gif", animated_gif, format="GIF", size=(120, 80), check=check_animation,
             content_type="image/gif"),
     Hostile("exif-gps", "IMG_1234.jpg", exif_gps_jpeg, format="JPEG", size=(40, 80), check=check_upright),
-    Hostile("pixel", "pixel.gif", lambda: encode(PILImage.new("P", (1, 1), 0), "GIF", transparency=0), format="GIF",
+    Hostile("pixel", "pixel.gif", lambda: image_bytes(PILImage.new("P", (1, 1), 0), "GIF", transparency=0), format="GIF",
             size=(1, 1), content_type="image/gif"),
     Hostile("huge", "DSC_12000x8000.jpg", huge_jpeg, format="JPEG", size=(5016, 3344), check=check_huge),
-    Hostile("webp", "photo.webp", lambda: encode(halves((64, 48), (255, 0, 0), (0, 0, 255)), "WEBP"), format="WEBP",
+    Hostile("webp", "photo.webp", lambda: image_bytes(halves((64, 48), (255, 0, 0), (0, 0, 255)), "WEBP"), format="WEBP",
             size=(64, 48), content_type="image/webp"),
-    Hostile("jpeg-as-png", "photo.png", lambda: encode(PILImage.new("RGB", (64, 48), (255, 0, 0)), "JPEG"),
+    Hostile("jpeg-as-png", "photo.png", lambda: image_bytes(PILImage.new("RGB", (64, 48), (255, 0, 0)), "JPEG"),
             format="JPEG", size=(64, 48), content_type="image/png"),
     Hostile("mpo", "stereo.jpg", mpo, format="JPEG", size=(64, 48), check=check_first_picture),
 ]
@@ -293,7 +287,7 @@ def test_gallery_upload(admin_client, vector, rf, settings):
 
 @pytest.mark.parametrize("vector", HOSTILE_IMAGES, ids=lambda v: v.key)
 def test_image_replace_file(admin_client, vector, rf, settings):
-    image = store_uploaded_image(SimpleUploadedFile("before.png", encode(PILImage.new("RGB", (30, 20)), "PNG")),
+    image = store_uploaded_image(SimpleUploadedFile("before.png", image_bytes(PILImage.new("RGB", (30, 20)), "PNG")),
                                  caption="江北嘴")
     before = (image.file.name, media_files(settings))
     url = reverse("admin:articles_image_change", args=[image.pk])

@@ -13,6 +13,8 @@ from PIL import Image as PILImage
 from articles.images import ImageRejected, ValidatedImage, download_image_bytes, fetch_image, validate_image_bytes
 from articles.models import Image
 
+from .factories import image_bytes
+
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
@@ -26,15 +28,12 @@ def make_exif_jpeg() -> bytes:
     exif[0x010F] = "TestCam"  # Make
     gps = exif.get_ifd(GPS_IFD)
     gps.update({1: "N", 2: (29.0, 33.0, 0.0), 3: "E", 4: (106.0, 33.0, 0.0)})
-    out = io.BytesIO()
-    img.save(out, format="JPEG", exif=exif, quality=95)
-    return out.getvalue()
+    return image_bytes(img, "JPEG", exif=exif, quality=95)
 
 
 def encode(fmt: str, size=(30, 10), mode="RGB", **options) -> bytes:
-    out = io.BytesIO()
-    PILImage.new(mode, size, 128).save(out, format=fmt, **options)
-    return out.getvalue()
+    """A plain grey ``size`` picture in ``mode``, written as ``fmt``."""
+    return image_bytes(PILImage.new(mode, size, 128), fmt, **options)
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:

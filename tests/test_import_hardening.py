@@ -35,6 +35,17 @@ pytestmark = pytest.mark.django_db
 MB = 1024 * 1024
 
 
+def peak_memory(function, *args):
+    """``function(*args)`` traced: (what it returns, the most memory Python had allocated while it ran)."""
+    tracemalloc.start()
+    try:
+        result = function(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
 # --- 1. a Markdown file's size is checked before it is read ---------------------------------------------------------
 
 
@@ -43,12 +54,7 @@ def test_an_oversized_markdown_file_is_refused_without_reading_it(tmp_path, sett
     path = tmp_path / "huge.md"
     with path.open("wb") as out:  # sparse: 64 MB on paper, nothing on disk
         out.truncate(64 * MB)
-    tracemalloc.start()
-    try:
-        result = import_markdown_file(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = peak_memory(import_markdown_file, path)
     assert (result.status, result.reason) == ("failed", "file is 67,108,864 bytes, over the limit of 1,024 bytes")
     assert peak < 4 * MB, f"{peak:,} bytes allocated: the file was read before its size was checked"
     assert not Article.objects.exists()
@@ -72,21 +78,22 @@ def dump_lines(count, **changes):
             .encode() for n, d in enumerate(documents)]
 
 
+def write_dump(folder, *parts: bytes) -> Path:
+    """``folder/dump.ndjson``: the ``parts`` (lines, or any bytes) one after another."""
+    path = folder / "dump.ndjson"
+    with path.open("wb") as out:
+        for part in parts:
+            out.write(part)
+    return path
+
+
 def test_a_line_over_the_limit_fails_alone_and_is_never_held_in_memory(tmp_path, settings):
     first, last = dump_lines(2)
     settings.NEWSROOM_MAX_NDJSON_LINE_BYTES = limit = 64 * 1024
-    path = tmp_path / "dump.ndjson"
-    with path.open("wb") as out:
-        out.write(first)
-        out.write(b'{"title": "' + b"x" * (40 * MB) + b'"}\n')  # 40 MB on one line, then the next document
-        out.write(last)
+    # 40 MB on one line, then the next document
+    path = write_dump(tmp_path, first, b'{"title": "' + b"x" * (40 * MB) + b'"}\n', last)
     assert count_items(path) == 3
-    tracemalloc.start()
-    try:
-        results = import_ndjson_file(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    results, peak = peak_memory(import_ndjson_file, path)
     assert [r.status for r in results] == ["created", "failed", "created"]
     assert results[1].path == f"{path}:2"
     assert results[1].reason == (f"line 2 is over the limit of {limit:,} bytes (NEWSROOM_MAX_NDJSON_LINE_BYTES); skipped")
@@ -99,8 +106,7 @@ def test_a_line_over_the_limit_fails_alone_and_is_never_held_in_memory(tmp_path,
 def test_a_line_exactly_at_the_limit_is_read(tmp_path, settings):
     (line,) = dump_lines(1)
     settings.NEWSROOM_MAX_NDJSON_LINE_BYTES = len(line) - 1  # the newline does not count
-    path = tmp_path / "dump.ndjson"
-    path.write_bytes(line)
+    path = write_dump(tmp_path, line)
     assert [r.status for r in import_ndjson_file(path)] == ["created"]
     settings.NEWSROOM_MAX_NDJSON_LINE_BYTES = len(line) - 2
     Article.objects.filter(slug="restored-0").update(title="改过")  # so the line is not "unchanged"
@@ -110,8 +116,7 @@ def test_a_line_exactly_at_the_limit_is_read(tmp_path, settings):
 
 def test_a_line_that_is_not_utf8_or_nests_too_deeply_fails_alone(tmp_path):
     first, last = dump_lines(2)
-    path = tmp_path / "dump.ndjson"
-    path.write_bytes(b"\xef\xbb\xbf" + first + '{"title": "重庆"}\n'.encode("gb18030") + b"[" * 200_000 + b"\n" + last)
+    path = write_dump(tmp_path, b"\xef\xbb\xbf" + first, '{"title": "重庆"}\n'.encode("gb18030"), b"[" * 200_000 + b"\n", last)
     results = import_ndjson_file(path)
     assert [r.status for r in results] == ["created", "failed", "failed", "created"]
     assert results[1].reason == "line 2 is not UTF-8: byte 12 (d6) cannot be decoded"
@@ -121,8 +126,7 @@ def test_a_line_that_is_not_utf8_or_nests_too_deeply_fails_alone(tmp_path):
 def test_the_command_reports_each_bad_line_and_goes_on(tmp_path, settings, capsys):
     first, last = dump_lines(2)
     settings.NEWSROOM_MAX_NDJSON_LINE_BYTES = 64 * 1024
-    path = tmp_path / "dump.ndjson"
-    path.write_bytes(first + b"[" + b"1," * 100_000 + b"1]\n" + last)
+    path = write_dump(tmp_path, first, b"[" + b"1," * 100_000 + b"1]\n", last)
     with pytest.raises(CommandError, match=r"1 file\(s\) failed"):
         call_command("import_articles", str(path), "--no-progress")
     out = capsys.readouterr().out
@@ -236,9 +240,7 @@ def test_a_contributor_updates_their_own_draft_but_not_once_submitted(tmp_path, 
 
 
 def test_import_paths_refuses_a_dump_from_a_contributor(tmp_path, contributor, editor):
-    (line,) = dump_lines(1)
-    path = tmp_path / "dump.ndjson"
-    path.write_bytes(line)
+    path = write_dump(tmp_path, *dump_lines(1))
     (result,) = import_paths([path], user=contributor).results
     assert result.status == "failed" and result.reason.startswith("只有编辑可以导入导出数据")
     assert not Article.objects.filter(slug="restored-0").exists()

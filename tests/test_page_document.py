@@ -156,6 +156,33 @@ def test_a_newly_published_article_joins_its_neighbours_related_lists(client):
     assert client.get(older.get_absolute_url()).context["related_articles"] == []
 
 
+def test_related_articles_are_ranked_among_the_newest_that_share_a_tag_or_region(monkeypatch):
+    """Shared tags first, then shared regions, then newest; counted over the newest RELATED_POOL articles sharing
+    any (so a tag on thousands of articles does not make every ranking count them all)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    wanzhou = Region.objects.get(name="万州区")
+    article = make_article(title="本文")
+    article.tags.add("港口", "物流")
+    article.regions.add(wanzhou)
+    oldest_two_tags = make_article(title="最早，两个标签", published_at=now - timezone.timedelta(days=9))
+    oldest_two_tags.tags.add("港口", "物流")
+    one_tag = make_article(title="一个标签", published_at=now - timezone.timedelta(days=3))
+    one_tag.tags.add("港口")
+    region_only = make_article(title="只有地区", published_at=now - timezone.timedelta(days=2))
+    region_only.regions.add(wanzhou)
+    newest_unrelated = make_article(title="无关", published_at=now - timezone.timedelta(days=1))
+    newest_unrelated.tags.add("农业")
+    draft = make_article(title="草稿", status=Article.Status.DRAFT, published_at=None)
+    draft.tags.add("港口", "物流")
+
+    ranked = page_document.related_candidates(article)
+    assert ranked == [oldest_two_tags.pk, one_tag.pk, region_only.pk]
+    monkeypatch.setattr(page_document, "RELATED_POOL", 2)  # the oldest falls out of the pool
+    assert page_document.related_candidates(article) == [one_tag.pk, region_only.pk]
+
+
 def test_deferred_refresh_builds_each_document_once():
     article = make_article()
     calls = []

@@ -1,5 +1,7 @@
 """Chinese full-text search: search_articles() on both databases, the snippet, and the /search/ page."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -137,7 +139,8 @@ def test_postgresql_search_uses_the_gin_index(db):
         cursor.execute("SET LOCAL enable_seqscan = off")
         with CaptureQueriesContext(connection) as captured:
             assert found("港口") == [target]
-        [query] = captured.captured_queries
+        query, read = captured.captured_queries  # the ranking, then the hits' articles
+        assert "ts_rank" in query["sql"] and "ts_rank" not in read["sql"]
         cursor.execute("EXPLAIN " + query["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "articles_article_search_gin" in plan, plan
@@ -288,3 +291,38 @@ def test_search_page_query_count_does_not_grow_with_hits(client, db):
         return len(captured)
 
     assert queries_for(3) == queries_for(15)
+
+
+def test_a_page_of_a_common_words_results_reads_only_that_pages_articles(db):
+    """The ranking returns keys and scores; articles (and their snippets) are read for the slice shown."""
+    for n in range(30):
+        make_article(title=f"港口 {n}", body=f"<p>第{n}个港口，{'港口' * (n % 3)}。</p>",
+                     published_at=timezone.now() - timezone.timedelta(hours=n + 1))
+    with CaptureQueriesContext(connection) as captured:
+        hits = search_articles("港口")
+        page = hits[20:25]
+    assert len(hits) == 30 and len(page) == 5
+    ranking, read = captured.captured_queries
+    assert "LIMIT 500" in ranking["sql"]
+    ids = re.search(r'"id" IN \(([^)]*)\)', read["sql"]).group(1).split(",")
+    assert sorted(int(pk) for pk in ids) == sorted(hit.article.pk for hit in page)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert all("<mark>港口</mark>" in hit.snippet_html for hit in page)
+
+
+def test_segmentation_keeps_names_numbers_and_sub_words():
+    """jieba's dictionary and HMM (rjieba): an unknown name stays one token, a word gives its sub-words too,
+    and numbers written with %, . or - are indexed by their digits (they used to be dropped whole)."""
+    from articles.segment import query_terms, segment
+
+    assert segment("刘绪海说，上半年") == "刘绪海 说 上半 半年 上半年"
+    assert segment("普及率达到83%，超3.5万亿元，1-7月") == "普及 普及率 达到 83 超 3 5 万亿 亿元 万亿元 1 7 月"
+    assert set(segment("Percentage_Point zi-yang").split()) == {"percentage", "point", "zi", "yang"}
+    assert query_terms("Percentage_Point zi-yang，重庆 港口，重庆") == ["percentage", "point", "zi", "yang", "重庆", "港口"]
+
+
+@only_postgresql
+def test_a_percentage_is_found_by_its_number(db):
+    article = make_article(title="农村供水", body="<p>全国农村自来水普及率达到83%。</p>")
+    assert found("83%") == [article]
+    assert found("84%") == []

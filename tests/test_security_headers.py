@@ -8,28 +8,20 @@ page, the desk's own views) and the API, and parse each HTML page for what the p
 URLs. tests/browser/test_csp_browser.py then watches Chromium report no violation.
 """
 
-import io
 import re
-from datetime import timedelta
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 from django.contrib import admin
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
-from PIL import Image as PILImage
 
-from articles.gallery import add_images
 from articles.importer.run import import_markdown_file
-from articles.models import Article, Image, Region, Source, StatisticFigure
+from articles.models import Article, Image, Source
 from articles.preview import signed_preview_url
-from articles.revisions import record_revision
 
-from .factories import SEED, client_for, make_article
+from .factories import SEED, client_for, make_article, make_rich_article, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -118,42 +110,19 @@ def check(client, url, *, method="get", data=None, status=200, follow=False):
 # --- a site with something on every page -------------------------------------------------------------------
 
 
-def png(name, colour):
-    out = io.BytesIO()
-    PILImage.new("RGB", (640, 400), colour).save(out, format="PNG")
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
-
-
 @pytest.fixture
 def site(django_user_model):
     """The imported seed article (remote pictures, credits, figure candidates) and an article with a lead picture,
     a gallery of uploads and a remote picture, verified figures over two years (a chart), two revisions."""
     seed = Article.objects.get(slug=import_markdown_file(SEED, publish=True).slug)
-    chongqing = Region.objects.get(name="重庆市")
-    remote = Image.objects.create(remote_url="http://img.example.cn/remote.jpg", width=800, height=600, alt_text="远程")
-    article = make_article(
-        title="两江新区智能制造提速",
-        body='<p>重庆市地区生产总值达 2.9 万亿元。</p><p><img src="https://img.example.cn/body.jpg" alt="正文图"></p>',
-        published_at=timezone.now() - timedelta(hours=2),
-    )
-    images, errors = add_images(article, [png("a.png", (200, 40, 40)), png("b.png", (40, 200, 40))])
-    assert errors == [] and len(images) == 2
-    article.gallery.create(image=remote, order=3)
-    article.tags.add("重庆")
-    article.regions.add(chongqing)
-    for year, value in (("2022", "2.9"), ("2023", "3.0")):
-        StatisticFigure.objects.create(
-            article=article, status=StatisticFigure.Status.VERIFIED, indicator=INDICATOR, value=Decimal(value),
-            value_text=f"{value} 万亿元", unit="yuan", period=year, region=chongqing,
-            quote=f"地区生产总值达 {value} 万亿元", start_offset=0, end_offset=10,
-        )
     editor = django_user_model.objects.create_superuser("boss", password="pw")
-    record_revision(article, user=editor, message="第一版")
-    article.summary = "改过的摘要"
-    article.save()
-    record_revision(article, user=editor, message="第二版")
-    article.refresh_from_db()
-    return {"seed": seed, "article": article, "editor": editor, "region": chongqing}
+    remote = Image.objects.create(remote_url="http://img.example.cn/remote.jpg", width=800, height=600, alt_text="远程")
+    article = make_rich_article(
+        editor=editor, indicator=INDICATOR, tags=["重庆"], remote_images=[remote],
+        uploads=[png_upload("a.png", (200, 40, 40), (640, 400)), png_upload("b.png", (40, 200, 40), (640, 400))],
+        body='<p>重庆市地区生产总值达 2.9 万亿元。</p><p><img src="https://img.example.cn/body.jpg" alt="正文图"></p>',
+    )
+    return {"seed": seed, "article": article, "editor": editor, "region": article.regions.get()}
 
 
 def public_urls(site) -> list[str]:

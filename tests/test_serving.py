@@ -149,8 +149,15 @@ def test_gunicorn_conf_reads_the_environment():
     config = print_config(HOST="0.0.0.0", PORT="9123", WEB_CONCURRENCY="3", GUNICORN_THREADS="6", GUNICORN_TIMEOUT="45")
     assert config["bind"] == "['0.0.0.0:9123']"
     assert (config["workers"], config["threads"], config["timeout"]) == ("3", "6", "45")
-    assert config["worker_class"] == "gthread" and config["accesslog"] == "-"
+    assert config["accesslog"] == "-"
     assert config["wsgi_app"] == "newsroom.wsgi:application"
+
+
+def test_gunicorn_runs_sync_workers_unless_given_threads():
+    """Sync workers by default (README "Performance": the p99 at 64 connections); GUNICORN_THREADS > 1 makes
+    gunicorn run gthread workers instead, and the pool follows the threads."""
+    config = print_config()
+    assert (config["worker_class"], config["threads"]) == ("sync", "1")
 
 
 def test_gunicorn_workers_default_to_twice_the_cores_plus_one_at_most_eight():
@@ -222,9 +229,9 @@ RECONNECT = {"reconnect_timeout": 2.0, "reconnect_failed": retry_connecting}
 @pytest.mark.parametrize(
     "env, expected",
     [
-        ({}, {"options": "-c statement_timeout=30000",
+        ({}, {"options": "-c statement_timeout=25000",
               "pool": {"min_size": 2, "max_size": 4, "timeout": 2.0, **RECONNECT}}),
-        ({"GUNICORN_THREADS": "8"}, {"options": "-c statement_timeout=30000",
+        ({"GUNICORN_THREADS": "8"}, {"options": "-c statement_timeout=25000",
                                      "pool": {"min_size": 2, "max_size": 8, "timeout": 2.0, **RECONNECT}}),
         ({"DB_POOL_MIN_SIZE": "1", "DB_POOL_MAX_SIZE": "6", "DB_POOL_TIMEOUT": "2.5", "DB_POOL_RECONNECT_TIMEOUT": "5",
           "DB_STATEMENT_TIMEOUT_MS": "500"},
@@ -258,7 +265,7 @@ def test_databases_use_the_pool_only_for_postgresql(env, conn_max_age, has_pool)
                                       "DATABASES")["DATABASES"]["default"]
     assert postgres["CONN_MAX_AGE"] == conn_max_age  # Django's pool refuses persistent connections
     assert ("pool" in postgres["OPTIONS"]) is has_pool
-    assert postgres["OPTIONS"]["options"] == "-c statement_timeout=30000"
+    assert postgres["OPTIONS"]["options"] == "-c statement_timeout=25000"
     sqlite = settings_in_subprocess({"DEBUG": "1", "DATABASE_URL": "sqlite:///tmp.sqlite3", **env},
                                     "DATABASES")["DATABASES"]["default"]
     assert sqlite.get("OPTIONS", {}) == {}
@@ -272,7 +279,7 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="ne
 def test_the_suite_runs_with_the_configured_timeout_and_pool():
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
-        expected = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "30000"))
+        expected = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "25000"))
         assert cursor.fetchone()[0] == ("0" if expected == 0 else f"{expected}ms" if expected % 1000 else f"{expected // 1000}s")
     assert (connection.pool is not None) == ("pool" in connection.settings_dict["OPTIONS"])
 
@@ -396,9 +403,11 @@ class Outage:
 def test_the_pool_serves_again_within_a_second_or_two_after_a_long_outage(monkeypatch):
     """psycopg_pool alone retries a lost connection after 1, 2, 4, 8... s: after an 8-second outage the requests
     already waiting would get a connection 5-8 s after PostgreSQL is back. With the project's pool options
-    (reconnect_timeout and retry_connecting) it tries about every second, so they get one within a second or two."""
+    (reconnect_timeout and retry_connecting) it tries about every second, so they get one within a second or two.
+    Meanwhile, once reconnecting has failed for DB_POOL_RECONNECT_TIMEOUT, a request waits only DB_POOL_DOWN_TIMEOUT
+    for a connection (the first connection Django gets again restores DB_POOL_TIMEOUT: the next test)."""
     from psycopg.conninfo import make_conninfo
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import ConnectionPool, PoolTimeout
 
     for name in POOL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -423,7 +432,13 @@ def test_the_pool_serves_again_within_a_second_or_two_after_a_long_outage(monkey
 
         waiting = threading.Thread(target=request)
         waiting.start()  # a request waiting for a connection when PostgreSQL comes back
-        time.sleep(8)
+        time.sleep(4)  # reconnecting has failed for 2 s (DB_POOL_RECONNECT_TIMEOUT) at least once
+        assert pool.timeout == 0.2
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            pool.getconn()  # a new request, with the pool's own timeout: fails fast
+        assert time.monotonic() - started < 1
+        time.sleep(4)
         relay.up()
         back = time.monotonic()
         waiting.join(timeout=25)
@@ -538,3 +553,21 @@ def real_redis(settings):
 
 def test_healthz_with_a_live_redis(client, real_redis):
     assert json.loads(client.get("/healthz").content)["cache"] == "ok"
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db
+def test_the_first_connection_django_gets_again_restores_the_pools_timeout():
+    from django.db.backends.signals import connection_created
+
+    from newsroom.dbpool import fail_fast
+
+    pool = connection.pool
+    if pool is None:
+        pytest.skip("DB_POOL=0: no pool")
+    normal = pool.timeout
+    fail_fast(pool)  # as retry_connecting does while PostgreSQL is away
+    assert pool.timeout == min(normal, 0.2)
+    connection_created.send(sender=type(connection), connection=connection)  # as connect() sends it
+    assert pool.timeout == normal

@@ -146,6 +146,24 @@ def test_trashed_articles_leave_the_article_list_for_the_trash(editor, article):
     assert "回收站测试文章" in view and 'name="title"' not in view
 
 
+def test_a_trashed_articles_figures_leave_the_figure_desk_until_it_is_restored(editor, article):
+    client = client_for(editor)
+    desk = reverse("admin:articles_statisticfigure_changelist")
+    figure = StatisticFigure.objects.filter(article=article).first()
+    assert figure is not None
+    change = reverse("admin:articles_statisticfigure_change", args=[figure.pk])
+
+    def listed():
+        return {row.pk for row in client.get(desk + "?all=").context["cl"].result_list}
+
+    assert figure.pk in listed() and client.get(change).status_code == 200
+    workflow.trash(Article.objects.filter(pk=article.pk), user=editor)
+    assert not {f.pk for f in StatisticFigure.objects.filter(article=article)} & listed()
+    assert client.get(change).status_code == 302  # "perhaps it was deleted?": back to the desk
+    workflow.restore(Article.objects.filter(pk=article.pk), user=editor)
+    assert figure.pk in listed()
+
+
 def test_a_trashed_article_is_never_public_and_is_withdrawn(client, editor, article, clock):
     sibling = rich_article(user=editor, title="同专题的另一篇")
     for url in public_urls(article):

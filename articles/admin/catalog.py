@@ -22,7 +22,6 @@ from taggit.models import Tag
 
 from articles import workflow
 from articles.admin.base import KeepRowsInUseMixin, NewsroomAdmin
-from articles.admin.gallery import may_change_image
 from articles.images import ImageRejected, make_renditions, read_uploaded_image, replace_uploaded_image
 from articles.merge import describe_relations, merge_authors, merge_regions, merge_sources
 from articles.models import Article, Author, Image, Region, Source
@@ -181,7 +180,7 @@ class ImageAdmin(NewsroomAdmin):
 
     def has_change_permission(self, request, obj=None):
         # A picture changes every article that shows it: a contributor's own drafts only (may_change_image).
-        return super().has_change_permission(request, obj) and (obj is None or may_change_image(request.user, obj))
+        return super().has_change_permission(request, obj) and (obj is None or workflow.may_change_image(request.user, obj))
 
     def save_model(self, request, obj, form, change):
         """A file chosen here is stored as a gallery upload is: upright, without metadata, under its content

@@ -129,8 +129,9 @@ class StatisticFigureAdmin(NewsroomAdmin):
     ]
 
     def get_queryset(self, request):
+        # A trashed article's figures wait in the trash with it (restoring it brings them back to the desk).
         # The list shows the article's title only: its texts stay on disk (the change form loads body_text).
-        return super().get_queryset(request).defer(
+        return super().get_queryset(request).exclude(article__status=Article.Status.TRASHED).defer(
             "article__body", "article__body_html", "article__body_text", "article__search_text",
             "article__raw_source", "article__page_document",
         )

@@ -14,24 +14,9 @@ from django.utils.html import format_html
 
 from articles import workflow
 from articles.gallery import set_lead_image
-from articles.models import Article, ArticleImage, Image
-from articles.shown import articles_showing
+from articles.models import ArticleImage, Image
 
 IMAGE_FIELDS = ("caption", "credit", "alt_text")
-
-
-def may_change_image(user, image) -> bool:
-    """May ``user`` change this picture (its file, caption, credit, alt text)?
-
-    Every article that has it as lead image or in its gallery shows the change, and one ``Image`` can
-    be shared (the importer reuses the row of a remote URL it knows). An editor may change any picture;
-    anyone else only one that some article shows and that only articles they may edit show
-    (``workflow.can_edit``: a contributor's own drafts).
-    """
-    if workflow.can_publish(user):
-        return True
-    showing = Article.objects.filter(pk__in=articles_showing(image)).only("pk", "created_by", "status")
-    return bool(showing) and all(workflow.can_edit(user, article) for article in showing)
 
 
 def _image_formfield(name, **kwargs):
@@ -65,7 +50,7 @@ class GalleryItemForm(forms.ModelForm):
         cleaned = super().clean()
         image = self.instance.image if self.instance.image_id else None
         changed = any(name in self.changed_data for name in IMAGE_FIELDS)
-        if changed and image is not None and self.user is not None and not may_change_image(self.user, image):
+        if changed and image is not None and self.user is not None and not workflow.may_change_image(self.user, image):
             raise ValidationError(
                 "这张图片也用在你无权修改的文章里：它的图说、署名和替代文字只能由编辑修改。", code="image_shared"
             )

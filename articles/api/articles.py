@@ -15,7 +15,7 @@ from articles.api.params import BadParameter, get_object_by_slug, parse_limit, p
 from articles.api.responses import JSON_OPTIONS, api_view, base_url, next_page_url
 from articles.export import EXPORT_SCHEMA_VERSION, export_documents, export_rows, iter_export_lines
 from articles.models import Article, Region
-from articles.search import search_articles
+from articles.search import ranked_keys
 
 
 def filtered_articles(params):
@@ -45,8 +45,7 @@ def filtered_articles(params):
         queryset = queryset.filter(published_at__lt=before)
     query = params.get("q", "").strip()
     if query:
-        hits = search_articles(query, queryset)
-        queryset = queryset.filter(pk__in=[hit.article.pk for hit in hits])
+        queryset = queryset.filter(pk__in=[pk for pk, _ in ranked_keys(query, queryset)])
     return queryset
 
 

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from articles.extraction.regions import build_matcher, count_mentions
+from articles import workflow
+from articles.extraction.regions import count_mentions
 from articles.importer.frontmatter import read_source_file
 from articles.importer.syndicated import ImageRef, is_boilerplate_image, is_placeholder_image, repair_body
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
@@ -72,7 +73,7 @@ def save_images(article, repaired, fields, notes, *, user=None):
 
     A picture already known by its remote URL is reused and its caption, alt text and credit follow
     this file; with an importing ``user`` (an admin upload), only a picture that user may change
-    (``may_change_image``: no article they may not edit shows it) or one that only this article
+    (``workflow.may_change_image``: no article they may not edit shows it) or one that only this article
     showed. Otherwise this article gets its own ``Image`` of the same URL, and the picture another's
     article shows keeps its words.
     """
@@ -116,10 +117,8 @@ def _reusable_image(url, article, user, own):
     known = Image.objects.filter(remote_url=url).order_by("pk")
     if user is None:  # the command line: the operator's import, as before
         return known.first()
-    from articles.admin.gallery import may_change_image  # the admin's rule for the same question
-
     for image in known:
-        if may_change_image(user, image):
+        if workflow.may_change_image(user, image):
             return image
         if image.pk in own and not Article.objects.filter(pk__in=articles_showing(image)).exclude(pk=article.pk).exists():
             return image  # only this article showed it (its placements were just cleared)
@@ -147,13 +146,14 @@ def save_data_sources(article, repaired):
     article.data_sources.set([source_named(name, Source.Kind.DATA) for name in names])
 
 
-def detect_regions(text, title):
-    names = {}
-    regions = {r.pk: r for r in Region.objects.exclude(kind=Region.Kind.COUNTRY)}
-    for region in regions.values():
-        for name in region.match_names():
-            names.setdefault(name, region.pk)
-    matcher = build_matcher(names)
+def detect_regions(text, title, *, context=None):
+    """The regions ``text`` is about: named in ``title``, or at least twice, or an area, or the only one named.
+    ``context``: an ``ExtractionContext`` whose regions and matcher to use (an import run loads them once)."""
+    if context is None:
+        from articles.figure_review import ExtractionContext
+
+        context = ExtractionContext(regions=Region.objects.exclude(kind=Region.Kind.COUNTRY), indicators=[])
+    regions, names, matcher = context.region_matcher
     counts = count_mentions(text, matcher, names)
     in_title = count_mentions(title, matcher, names)
     chosen = [

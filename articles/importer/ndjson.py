@@ -33,6 +33,7 @@ from django.db import DatabaseError, transaction
 
 from articles.export import EXPORT_SCHEMA_VERSION, serialize_article
 from articles.figure_review import extract_candidates
+from articles.importer.attribution import valid_url
 from articles.importer.frontmatter import ImportFileError
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure
 from articles.page_document import deferred_refresh
@@ -146,11 +147,16 @@ def _dt(value):
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _source(data):
+def _source(data, notes=None):
+    """The source named ``data["name"]``, created when missing; a homepage that is not an http(s) URL a
+    URLField accepts (``javascript:``...) is left out, with a note, rather than failing the article."""
     if not data:
         return None
+    homepage = valid_url(str(data.get("url") or ""), notes if notes is not None else [],
+                         f"homepage of source {str(data['name'])[:50]!r}",
+                         max_length=Source._meta.get_field("homepage").max_length)
     source, _ = Source.objects.get_or_create(
-        name=data["name"], defaults={"kind": data.get("kind") or Source.Kind.PUBLISHER, "homepage": data.get("url") or ""}
+        name=data["name"], defaults={"kind": data.get("kind") or Source.Kind.PUBLISHER, "homepage": homepage}
     )
     return source
 
@@ -282,12 +288,12 @@ def restore_article(document, *, article=None, restore_timestamps=True, notes=No
     article.imported_at = _dt(document.get("imported_at"))
     article.categories = list(document.get("categories") or [])
     article.quality_warnings = list(document.get("quality_warnings") or [])
-    article.publisher = _source(document.get("publisher"))
-    article.syndicator = _source(document.get("syndicator"))
+    article.publisher = _source(document.get("publisher"), notes)
+    article.syndicator = _source(document.get("syndicator"), notes)
     article.full_clean(exclude=["slug"], validate_unique=False)
     article.save()
 
-    article.data_sources.set([_source(s) for s in document.get("data_sources") or []])
+    article.data_sources.set([_source(s, notes) for s in document.get("data_sources") or []])
     article.regions.set([_region(r) for r in document.get("regions") or []])
     article.tags.set(list(document.get("tags") or []), clear=True)
     article.bylines.all().delete()
@@ -314,7 +320,7 @@ def restore_article(document, *, article=None, restore_timestamps=True, notes=No
                 is_approximate=bool(figure.get("approximate")),
                 period=figure.get("period") or "",
                 region=_region(figure["region"]) if figure.get("region") else None,
-                source=_source(figure.get("source")),
+                source=_source(figure.get("source"), notes),
                 quote=figure.get("quote") or "",
                 start_offset=figure.get("start_offset") or 0,
                 end_offset=figure.get("end_offset") or 0,

@@ -34,7 +34,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from articles import workflow
-from articles.figure_review import extract_candidates
+from articles.figure_review import ExtractionContext, extract_candidates
 from articles.importer.attribution import (
     detect_regions,
     find_publisher,
@@ -54,6 +54,7 @@ from articles.importer.syndicated import (
 from articles.models import Article, Image, Source
 from articles.page_document import deferred_refresh
 from articles.sanitize import clean_text, html_to_text
+from articles.sync import deferred_touch
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
 EXPORT_SUFFIXES = {".ndjson", ".jsonl"}
@@ -147,10 +148,21 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     A KeyboardInterrupt propagates: the file (or NDJSON line) being imported is rolled back,
     the ones before it stay saved.
     """
-    from articles.importer.ndjson import iter_ndjson_results
-
     report = ImportReport()
     files = list(iter_source_files(paths))
+    # Page documents once for the whole run, not per file: the related articles of a batch from one region
+    # are each other, and each file would rank and rebuild the ones before it again. More than
+    # INLINE_REFRESH_LIMIT go to the task queue; pages build their own meanwhile.
+    with deferred_refresh(even_on_error=True):
+        _import_files(files, report, dry_run=dry_run, publish=publish, download_images=download_images, force=force,
+                      on_result=on_result, user=user, queue_images=queue_images, on_file=on_file)
+    return report
+
+
+def _import_files(files, report, *, dry_run, publish, download_images, force, on_result, user, queue_images, on_file):
+    from articles.importer.ndjson import iter_ndjson_results
+
+    context = None  # the regions and indicators, read once for the run (at its first Markdown file)
     for number, path in enumerate(files, start=1):
         if on_file:
             on_file(path, number, len(files))
@@ -160,22 +172,23 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
         elif path.suffix.lower() in EXPORT_SUFFIXES:
             results = iter_ndjson_results(path, dry_run=dry_run)
         else:
+            context = context or ExtractionContext.load()
             results = [import_markdown_file(path, dry_run=dry_run, publish=publish,
                                             download_images=download_images, force=force, user=user,
-                                            queue_images=queue_images)]
+                                            queue_images=queue_images, context=context)]
         for result in results:
             report.results.append(result)
             if on_result:
                 on_result(result, number, len(files))
-    return report
 
 
 def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False,
-                         user=None, queue_images=False) -> ImportResult:
+                         user=None, queue_images=False, context=None) -> ImportResult:
     """Import one Markdown file. Never raises for bad input: returns a 'failed' result.
 
     ``user`` (an admin upload) becomes the article's creator and last editor, so that a
-    contributor can go on editing the drafts they imported.
+    contributor can go on editing the drafts they imported. ``context``: the regions and
+    indicators (``ExtractionContext``) to match against, when importing many files.
     """
     path = Path(path)
     try:
@@ -189,8 +202,10 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
                 result.warnings += download_article_images(known, only_remote=True)
             return result
         with transaction.atomic():
-            with deferred_refresh():  # the page document once, when the article and its relations are saved
-                result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user)
+            # The page document once, when the article and its relations are saved; its updated_at moved once.
+            with deferred_refresh(), deferred_touch():
+                result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user,
+                                       context=context)
             if dry_run:
                 transaction.set_rollback(True)
     except ImportFileError as error:
@@ -250,7 +265,7 @@ def source_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
+def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context=None):
     source = read_source_file(data, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
     checksum = source_checksum(data)
     fields = _read_meta(source.meta)
@@ -302,18 +317,18 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None):
         article.status = Article.Status.PUBLISHED if can_publish else Article.Status.DRAFT
     article.syndicator = source_named(fields["platform"], Source.Kind.SYNDICATOR) if fields["platform"] else None
     article.publisher = find_publisher(repaired, original_url, article.syndicator)
+    article.import_checksum = article.content_checksum()
     article.full_clean(exclude=["slug"], validate_unique=False)
     article.save()
-    article.import_checksum = article.content_checksum()
-    article.save(update_fields=["import_checksum"])
 
     save_images(article, repaired, fields, notes, user=user)
     save_bylines(article, repaired)
     save_data_sources(article, repaired)
-    regions = detect_regions(f"{article.title}\n{article.body_text}", article.title)
+    context = context or ExtractionContext.load()
+    regions = detect_regions(f"{article.title}\n{article.body_text}", article.title, context=context)
     article.regions.set(regions)
     article.tags.set([r.short_name or r.name for r in regions], clear=True)
-    extract_candidates(article)  # replaces unreviewed candidates only; editors' figures stay
+    extract_candidates(article, context=context)  # replaces unreviewed candidates only; editors' figures stay
     if notes:  # URLs left out: keep the editor informed on the article itself
         article.quality_warnings = warnings + notes
         article.save(update_fields=["quality_warnings"])

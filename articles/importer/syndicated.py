@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 
 from articles.extraction.credits import parse_credit_line
 
@@ -189,16 +189,27 @@ def _image_block(img: Tag, base_url: str):
             "height": number("data-height", "height"), "alt": alt}
 
 
+def _text_of(node) -> str:
+    """A node's text as ``get_text("")`` gives it: a tag's strings, a plain text node itself; nothing for a
+    doctype, declaration or processing instruction."""
+    if isinstance(node, Tag):
+        return node.get_text("")
+    return str(node) if type(node) in (NavigableString, CData) else ""
+
+
 def _flatten(soup, base_url):
     """Document order -> list of blocks: images, and text paragraphs (HTML + plain text)."""
     blocks, buffer = [], []
 
     def flush(bare):
+        if not buffer:
+            return
         # A text node's str() is its *unescaped* text: output_ready() keeps "&lt;script&gt;" as text.
         html = "".join(node.output_ready() if isinstance(node, NavigableString) else str(node)
                        for node in buffer).strip()
+        # The text a parse of that HTML would give, read off the nodes themselves (no parse per paragraph).
+        text = "".join(_text_of(node) for node in buffer).strip()
         buffer.clear()
-        text = BeautifulSoup(html, "html.parser").get_text("").strip()
         if text:
             blocks.append({"kind": "text", "html": html, "text": text, "bare": bare})
 

@@ -137,6 +137,9 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
 
+    # What body_html, body_text and search_text are derived from (derive_text), on every save that writes one of them.
+    DERIVED_FROM = ("title", "summary", "body")
+
     class Meta:
         verbose_name = "文章"
         verbose_name_plural = "文章"
@@ -158,12 +161,11 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Article, self.title, exclude_pk=self.pk, fallback="article")
-        self.body_html = clean_body_html(self.body)
-        self.body_text = html_to_text(self.body_html)
-        self.search_text = segment(f"{self.title}\n{self.summary}\n{self.body_text}")
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"body", "title", "summary"} & set(update_fields):
-            kwargs["update_fields"] = update_fields = {*update_fields, "body_html", "body_text", "search_text"}
+        if update_fields is None or set(self.DERIVED_FROM) & set(update_fields):
+            self.derive_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = update_fields = {*update_fields, "body_html", "body_text", "search_text"}
         if update_fields is None or "status" in update_fields:
             trash_fields = self._keep_trash_fields()
             if update_fields is not None and trash_fields:
@@ -172,6 +174,20 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def derive_text(self):
+        """Sanitize the body into ``body_html``, its plain text into ``body_text``, and segment title, summary and
+        text into ``search_text``. Done again only when one of ``DERIVED_FROM`` changed since this instance last
+        did it: an import saves an article more than once, and sanitizing and segmenting are most of a save's
+        time. (An instance read from the database derives again on its first save, so a new sanitizing policy
+        reaches every article saved after a release; so does one whose derived fields were set by hand.)"""
+        source = tuple(getattr(self, name) for name in self.DERIVED_FROM)
+        if getattr(self, "_derived", None) == (source, self.body_html, self.body_text, self.search_text):
+            return  # nor were the derived fields set by hand since
+        self.body_html = clean_body_html(self.body)
+        self.body_text = html_to_text(self.body_html)
+        self.search_text = segment(f"{self.title}\n{self.summary}\n{self.body_text}")
+        self._derived = (source, self.body_html, self.body_text, self.search_text)
 
     def _keep_trash_fields(self) -> list[str]:
         """The trash fields describe the trash only: set while TRASHED (whoever set the status: the

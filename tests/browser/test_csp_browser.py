@@ -9,23 +9,14 @@ page's scripts did their work. Then an injected inline handler, inline script an
 live page are refused and reported: the wall is really there.
 """
 
-import io
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from django.contrib.auth.models import Group
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
-from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from articles.gallery import add_images
 from articles.importer.run import import_markdown_file
-from articles.models import Article, Region, StatisticFigure
-from articles.revisions import record_revision
+from articles.models import Article
 
-from ..factories import SEED, make_article
+from ..factories import SEED, make_rich_article, png_upload
 
 pytestmark = pytest.mark.urls("tests.browser.urls")
 
@@ -42,38 +33,18 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def png(name, size, colour):
-    out = io.BytesIO()
-    PILImage.new("RGB", size, colour).save(out, format="PNG")
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
-
-
 @pytest.fixture
 def site(live_site, django_user_model):
     """The seed article (remote pictures, which the routing blocks), an article with a two-picture gallery and
     verified figures over two years (a chart), two revisions; an editor."""
     seed = Article.objects.get(slug=import_markdown_file(SEED, publish=True).slug)
-    chongqing = Region.objects.get(name="重庆市")
-    article = make_article(title=TITLE, body="<p>重庆市地区生产总值达 2.9 万亿元，智能制造提速。</p>",
-                           published_at=timezone.now() - timedelta(hours=2))
-    # The first upload becomes the lead picture, shown above the body and left out of the gallery of two.
-    images, errors = add_images(article, [png(f"{n}.png", size, colour) for n, size, colour in (
-        (1, (900, 500), (90, 90, 90)), (2, (800, 500), (200, 40, 40)), (3, (600, 600), (40, 90, 200)))])
-    assert errors == [] and len(images) == 3
-    article.regions.add(chongqing)
-    for year, value in (("2022", "2.9"), ("2023", "3.0")):
-        StatisticFigure.objects.create(
-            article=article, status=StatisticFigure.Status.VERIFIED, indicator=INDICATOR, value=Decimal(value),
-            value_text=f"{value} 万亿元", unit="yuan", period=year, region=chongqing,
-            quote=f"地区生产总值达 {value} 万亿元", start_offset=0, end_offset=10,
-        )
     editor = django_user_model.objects.create_user("laoli", password=PASSWORD, is_staff=True, is_superuser=True)
     editor.groups.add(Group.objects.get(name="Editor"))
-    record_revision(article, user=editor, message="第一版")
-    article.summary = "改过的摘要"
-    article.save()
-    record_revision(article, user=editor, message="第二版")
-    return {"url": live_site, "seed": seed, "article": article, "region": chongqing}
+    # The first upload becomes the lead picture, shown above the body and left out of the gallery of two.
+    uploads = [png_upload(f"{n}.png", colour, size) for n, size, colour in (
+        (1, (900, 500), (90, 90, 90)), (2, (800, 500), (200, 40, 40)), (3, (600, 600), (40, 90, 200)))]
+    article = make_rich_article(editor=editor, uploads=uploads, indicator=INDICATOR, title=TITLE)
+    return {"url": live_site, "seed": seed, "article": article, "region": article.regions.get()}
 
 
 @pytest.fixture
