@@ -5,7 +5,7 @@ Like newsroom/settings.py, everything comes from the environment (README "Produc
 - ``HOST``, ``PORT``: where to listen (default 127.0.0.1:8000; ``HOST=0.0.0.0`` when the load
   balancer is on another machine).
 - ``WEB_CONCURRENCY``: worker processes; default 2 x cores + 1, at most 8 (each worker holds its
-  own copy of the app, about 100 MB once jieba's dictionary is loaded).
+  own copy of the app: some 150 MB resident at its peak in make bench, part of it shared with the master).
 - ``GUNICORN_THREADS``: threads per worker (default 1: sync workers, one request at a time each).
   More than 1 turns them into gthread workers. ``DB_POOL_MAX_SIZE`` defaults to the same number
   (settings.py). Why sync by default: behind the load balancer (which buffers slow clients), the
@@ -37,7 +37,7 @@ graceful_timeout = 30
 # gthread workers only (sync workers close each connection after its response).
 keepalive = 5
 # Load the app once, in the master, and fork the workers from it: a worker (re)starts in milliseconds
-# instead of the seconds Django, jieba and the templates take to load, and they share that memory.
+# instead of the seconds Django and the templates take to load, and they share that memory.
 # Releases restart gunicorn (a HUP would keep the old code).
 preload_app = True
 # Restart each worker after some thousands of requests, so a slow leak never grows. The jitter is wide so

@@ -11,9 +11,8 @@ without either the phase is skipped).
    identity (``articles.importer.run._identity``) is the ZAKER item id, else the original URL,
    else a hash of the body: copy *n* gets its own ZAKER item id (``pk=``), its own original URL
    (the base64 ``b=`` of the app link), ``（n）`` after its title (so its slug is its own: no
-   ``-2, -3 ...`` search), its own image URLs (``..._1024-bench<n>.jpg``: copies sharing one
-   picture would each re-save it and rebuild the page document of every article showing it, so
-   each import would cost more than the one before) and a sentence with its number in the middle
+   ``-2, -3 ...`` search), its own image URLs (``..._1024-bench<n>.jpg``: the articles are
+   measured, not one picture row that all of them share) and a sentence with its number in the middle
    of its body. Written to a temporary folder, 50 files per subfolder, removed afterwards.
 2. The import (a child process on that database): a fresh database (migrate, not timed), then
    ``call_command("import_articles", subfolder, publish=True)`` per subfolder, as ``make demo``

@@ -87,6 +87,7 @@ def save_images(article, repaired, fields, notes, *, user=None):
     lead = None
     for order, ref in enumerate(refs):
         image = _reusable_image(ref.url, article, user, own) or Image(remote_url=ref.url)
+        before = {name: getattr(image, name) for name in _IMPORTED_IMAGE_FIELDS}
         image.width, image.height = ref.width or image.width, ref.height or image.height
         image.caption = clean_text(ref.caption)
         image.alt_text = clean_text(ref.caption)[:300]
@@ -103,13 +104,21 @@ def save_images(article, repaired, fields, notes, *, user=None):
             image.credit = ("、".join(credit_names) + " 摄")[:200] if image.photographer else "、".join(credit_names)[:200]
         if source_lines:
             image.data_source_line = "数据来源：" + "；".join(source_lines)
-        image.full_clean(exclude=["file"])
-        image.save()
+        # A known picture whose words did not change is left alone: saving it would rebuild the page of every
+        # article showing it (a recurring logo or chart: each import would cost more than the one before).
+        if image.pk is None or any(getattr(image, name) != value for name, value in before.items()):
+            image.full_clean(exclude=["file"])
+            image.save()
         ArticleImage.objects.create(article=article, image=image, order=order)
         if ref.url == lead_url and not image.is_placeholder:
             lead = image
     article.lead_image = lead
     article.save(update_fields=["lead_image"])
+
+
+# The Image fields save_images() writes from a file.
+_IMPORTED_IMAGE_FIELDS = ("width", "height", "caption", "alt_text", "is_placeholder", "photographer_id", "credit",
+                          "data_source_line")
 
 
 def _reusable_image(url, article, user, own):
