@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import bleach
 from bleach.html5lib_shim import Filter
-from bs4 import BeautifulSoup, Comment
+from bs4 import BeautifulSoup, Comment, Tag
 from bs4.dammit import EntitySubstitution
 from bs4.formatter import HTMLFormatter
 
@@ -142,6 +142,7 @@ def clean_body_html(html: str) -> str:
         comment.extract()
     for element in soup.find_all(DROP_WITH_CONTENT):
         element.decompose()
+    _foster_parent(soup)
     cleaned = _cleaner.clean(soup.decode(formatter=_BLEACH_INPUT))
     # bleach serializes the tree html5lib built, and error recovery can build one that its own serialization does
     # not parse back to (an <h2> fostered out of a table into another <h2>, which a browser reads as two headings).
@@ -152,6 +153,31 @@ def clean_body_html(html: str) -> str:
             break
         cleaned = again
     return _BLANK_BETWEEN_TAGS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", cleaned).strip()
+
+
+# What a table, its row groups and its rows may hold directly (anything else is "fostered" out of the table).
+_TABLE_HOLDS = {
+    "table": {"caption", "colgroup", "thead", "tbody", "tfoot", "tr"},
+    "thead": {"tr"}, "tbody": {"tr"}, "tfoot": {"tr"},
+    "tr": {"td", "th"},
+}
+
+
+def _foster_parent(soup) -> None:
+    """Move what a table holds where it may not (text or a paragraph straight inside ``<table>`` or ``<tr>``) to
+    just before the table, as a browser does. html5lib's fragment parser, under bleach, drops some of it
+    instead (``<p>a<table><p>b</p></table>`` lost "b"): curating loses no text."""
+
+    def move_misplaced(part, table):  # in document order, so that what moves keeps its order
+        for child in list(part.children):
+            if isinstance(child, Tag) and child.name in _TABLE_HOLDS[part.name]:
+                if child.name in _TABLE_HOLDS:
+                    move_misplaced(child, table)
+            elif isinstance(child, Tag) or str(child).strip():
+                table.insert_before(child.extract())
+
+    for table in soup.find_all("table"):
+        move_misplaced(table, table)
 
 
 def html_to_text(html: str) -> str:

@@ -100,6 +100,22 @@ def test_clean_text(value, expected):
     assert clean_text(value) == expected
 
 
+@pytest.mark.parametrize(
+    "dirty, clean",
+    [
+        ("<p>a<table><p>b</p></table>", "<p>a</p><p>b</p><table></table><p></p>"),  # html5lib alone lost "b"
+        ("<table>x<tr><td>1</td></tr></table>", "x<table><tbody><tr><td>1</td></tr></tbody></table>"),
+        ("<table><tr>c<td>1</td></tr><p>d</p></table>", "c<p>d</p><table><tbody><tr><td>1</td></tr></tbody></table>"),
+        ("<table><tr><td>1<table><tr>e<td>2</td></tr></table></td></tr></table>",
+         "<table><tbody><tr><td>1e<table><tbody><tr><td>2</td></tr></tbody></table></td></tr></tbody></table>"),
+    ],
+)
+def test_what_a_table_may_not_hold_moves_before_it_and_is_kept(dirty, clean):
+    """As a browser does (foster parenting): nothing written in the wrong place of a table is lost."""
+    assert clean_body_html(dirty) == clean
+    assert clean_body_html(clean) == clean
+
+
 def test_bleach_is_imported_in_one_module_only():
     found = subprocess.run(
         ["grep", "-rlE", r"^\s*(import bleach|from bleach)", "articles", "newsroom"],
