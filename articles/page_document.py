@@ -209,7 +209,8 @@ def related_candidates(article) -> list[int]:
     if not tag_ids and not region_ids:
         return []
 
-    tagged = TaggedItem.objects.filter(object_id=OuterRef("pk"), content_type=article_content_type(), tag_id__in=tag_ids)
+    tagged = TaggedItem.objects.filter(
+        object_id=OuterRef("pk"), content_type=ContentType.objects.get_for_model(Article), tag_id__in=tag_ids)
     placed = Article.regions.through.objects.filter(article_id=OuterRef("pk"), region_id__in=region_ids)
     sharing = Q()
     if tag_ids:
@@ -237,10 +238,6 @@ def count_of(rows, article_column, ids):
         return Value(0, output_field=IntegerField())
     counted = rows.order_by().values(article_column).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def article_content_type():
-    return ContentType.objects.get_for_model(Article)  # cached by Django after the first call
 
 
 # --- reading --------------------------------------------------------------------------------------------------

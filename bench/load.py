@@ -57,7 +57,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -65,9 +64,10 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime
-from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from bench.run import fetch, free_port, project_gunicorn_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/newsroom_load"
@@ -185,26 +185,8 @@ def build_mix():
 # --- the server --------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(port, path, timeout=PROBE_TIMEOUT):
-    conn = HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Host": "127.0.0.1"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 def server_shape(server):
     """``5 sync workers`` or ``2 gthread workers x 4 threads``: what gunicorn.conf.py makes of the server's environment."""
-    from bench.run import project_gunicorn_config
-
     conf = project_gunicorn_config(server.env)
     threads = int(conf["threads"])
     kind = "sync" if threads == 1 and conf["worker_class"] == "sync" else "gthread"
@@ -489,7 +471,7 @@ class Prober(threading.Thread):
             path = f"{self.path}?probe={n}" if self.unique else self.path
             sent = self.clock.now()
             try:
-                outcome = fetch(self.port, path)[0]
+                outcome = fetch(self.port, path, timeout=PROBE_TIMEOUT)[0]
             except TimeoutError:
                 outcome = "timeout"
             except OSError as exc:

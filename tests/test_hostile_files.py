@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,7 +36,7 @@ from articles.models import Article, Image, ImportRun
 
 from .adminform import form_data
 from .factories import image_bytes, make_article, make_markdown, write_markdown
-from .test_images import GPS_IFD, ORIENTATION, QuietServer, bomb_png
+from .test_images import GPS_IFD, ORIENTATION, bomb_png, serving
 
 pytestmark = [
     pytest.mark.django_db,
@@ -328,12 +327,8 @@ class HostileHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def hostile_server():
-    httpd = QuietServer(("127.0.0.1", 0), HostileHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(HostileHandler) as url:
+        yield url
 
 
 BOX = ('<div class="img_box"><img class="lazy" data-original="{url}" data-width="9" data-height="9" src="{url}"></div>'

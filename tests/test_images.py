@@ -5,6 +5,7 @@ import struct
 import threading
 import time
 import zlib
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -107,14 +108,23 @@ class QuietServer(ThreadingHTTPServer):
         pass
 
 
-@pytest.fixture(scope="module")
-def server():
-    httpd = QuietServer(("127.0.0.1", 0), Handler)
+@contextmanager
+def serving(handler):
+    """A local HTTP server for ``handler`` on a free loopback port, in a thread: yields its base URL."""
+    httpd = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving(Handler) as url:
+        yield url
 
 
 # --- validate_image_bytes -------------------------------------------------------------------------------------
