@@ -33,6 +33,7 @@ import hashlib
 import logging
 import math
 import time
+from contextvars import ContextVar
 from functools import wraps
 from typing import NamedTuple
 
@@ -46,6 +47,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
+from articles.deferral import deferring
 from articles.models import Article
 
 logger = logging.getLogger(__name__)
@@ -133,12 +135,23 @@ def page_timeout(state: ContentState | None = None) -> int:
 # --- invalidation -----------------------------------------------------------------------------------------
 
 
+# While a deferred_note() block runs: {"changed": bool, "schedule_changed": bool}.
+_pending = ContextVar("newsroom_cache_note_pending", default=None)
+
+
 def note_content_change(*, schedule_changed=False) -> None:
-    """Bump the generation (and re-read the schedule if an article changed), now and after commit.
+    """Bump the generation (and re-read the schedule if an article changed), now and after commit; or once,
+    when the enclosing ``deferred_note()`` block ends.
 
     Now, so this process never serves a stale page; again after the commit, because another
     process may render the old rows until then and cache them under the first new generation.
     """
+    pending = _pending.get()
+    if pending is not None:
+        pending["changed"] = True
+        pending["schedule_changed"] |= schedule_changed
+        return
+
     def record():
         bump_generation()
         if schedule_changed:
@@ -147,6 +160,19 @@ def note_content_change(*, schedule_changed=False) -> None:
     record()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(record)
+
+
+def deferred_note():
+    """Note the content changes written inside the block once, when it ends (inside the caller's transaction:
+    after its commit too). An imported file writes some forty rows a page shows, and each would bump the
+    generation twice and re-read the schedule. Nested blocks join the outermost; nothing when it raises
+    (its transaction rolls back what it wrote)."""
+
+    def flush(pending):
+        if pending["changed"]:
+            note_content_change(schedule_changed=pending["schedule_changed"])
+
+    return deferring(_pending, lambda: {"changed": False, "schedule_changed": False}, flush)
 
 
 def _saved_or_deleted(sender, **kwargs):

@@ -27,7 +27,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from articles.extraction.figures import extract_figures
+from articles.extraction.figures import extract_figures, prepare_regions
 from articles.extraction.regions import build_matcher
 from articles.models import FigureChange, Indicator, Region, StatisticFigure
 from articles.page_document import deferred_refresh
@@ -98,6 +98,11 @@ class ExtractionContext:
                 names.setdefault(name, region.pk)
         return regions, names, build_matcher(names)
 
+    @cached_property
+    def known_regions(self):
+        """Every region, read once for the extractor (``prepare_regions``)."""
+        return prepare_regions(self.regions)
+
     def region(self, key: str):
         """The Region for the extractor's region key: a slug, else a place as written (when we know it)."""
         return (self._by_slug.get(key) or self._by_name.get(key)) if key else None
@@ -161,11 +166,11 @@ def extract_candidates(article, *, context: ExtractionContext | None = None) -> 
         published_at=article.published_at,
         regions=list(article.regions.all()),
         data_sources=[source.name for source in sources],
-        known_regions=context.regions,
+        known_regions=context.known_regions,
     )
     source_named = {name: source for source in sources for name in [source.name, *(source.aliases or [])]}
     result = ExtractionResult(slug=article.slug, found=len(candidates))
-    with transaction.atomic(), deferred_refresh():
+    with transaction.atomic(savepoint=False), deferred_refresh():  # no caller goes on after an error
         figures = list(
             StatisticFigure.objects.filter(article=article)
             .annotate(has_changes=Exists(FigureChange.objects.filter(figure=OuterRef("pk"))))

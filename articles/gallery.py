@@ -9,11 +9,9 @@ import logging
 from django.db import transaction
 from django.db.models import Max
 
-from articles import page_document
-from articles.cache import bump_generation
 from articles.images import ImageRejected, store_uploaded_image
 from articles.models import Article, ArticleImage, Image
-from articles.sync import touch
+from articles.sync import shown_rows_written
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +61,8 @@ def reorder(article: Article, image_ids_in_order) -> list[ArticleImage]:
             placement.order = order
             changed.append(placement)
     ArticleImage.objects.bulk_update(changed, ["order"])
-    bump_generation()  # bulk_update sends no signals: tell the page cache
-    page_document.refresh([article.pk])  # and rebuild the page's gallery
     if changed:
-        touch([article.pk])  # and the API's sync feed: the document's image order changed
+        shown_rows_written([article.pk])  # bulk_update sends no signals
     return ordered
 
 

@@ -41,14 +41,19 @@ def _comparable(document: dict) -> dict:
     return {key: value for key, value in document.items() if key not in VOLATILE_KEYS}
 
 
-def record_revision(article: Article, *, user=None, message: str = "") -> ArticleRevision:
+def record_revision(article: Article, *, user=None, message: str = "", new: bool = False) -> ArticleRevision:
     """Save the article as it is now as its next revision. Returns the new revision, or the
-    latest one unchanged when the article has not changed since (ignoring ``updated_at``)."""
-    with transaction.atomic():
-        # Lock the article row: two saves at once must not both take the same number.
-        Article.objects.select_for_update().filter(pk=article.pk).values_list("pk").get()
+    latest one unchanged when the article has not changed since (ignoring ``updated_at``).
+
+    ``new``: the article was created in the current transaction (an import's), so it has no revision
+    yet and no one else can save it: its first revision, without locking its row or looking for the latest.
+    """
+    with transaction.atomic(savepoint=False):  # no caller goes on after an error
+        if not new:
+            # Lock the article row: two saves at once must not both take the same number.
+            Article.objects.select_for_update().filter(pk=article.pk).values_list("pk").get()
         document = article_document(article)
-        latest = ArticleRevision.objects.filter(article_id=article.pk).order_by("-number").first()
+        latest = None if new else ArticleRevision.objects.filter(article_id=article.pk).order_by("-number").first()
         if latest is not None and _comparable(latest.data) == _comparable(document):
             return latest
         return ArticleRevision.objects.create(

@@ -23,7 +23,6 @@ document shows that way calls ``touch()`` itself (and ``Withdrawal.objects.recor
 article leaves the public set).
 """
 
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db.models import QuerySet
@@ -31,6 +30,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
+from articles import page_document
+from articles.cache import note_content_change
+from articles.deferral import deferring
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure, Withdrawal
 from articles.shown import articles_showing, stored_before_save
 
@@ -55,35 +57,43 @@ def touch(article_ids) -> None:
     if pending is None:
         Article.objects.filter(pk__in=article_ids).update(updated_at=timezone.now())
     elif isinstance(article_ids, QuerySet):
-        pending.update(Article.objects.filter(pk__in=article_ids).values_list("pk", flat=True))
+        pending["touched"].update(Article.objects.filter(pk__in=article_ids).values_list("pk", flat=True))
     else:
-        pending.update(article_ids)
+        pending["touched"].update(article_ids)
 
 
-@contextmanager
 def deferred_touch():
     """Touch each article the writes inside the block touch once, in one UPDATE when it ends (inside the
     caller's transaction, so it commits or rolls back with them). An import writes some twenty rows an
-    article shows, and each would touch it. Nested blocks join the outermost; nothing when it raises."""
-    if _pending.get() is not None:
-        yield
-        return
-    pending = set()
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-    if pending:
-        touch(pending)
+    article shows, and each would touch it. An article created inside the block is not touched: its rows
+    are all written in its own transaction, so no consumer can have synced it before them (a commit that
+    comes later than its ``updated_at`` is what the feed's margin is for). Nested blocks join the outermost;
+    nothing when it raises."""
+
+    def flush(pending):
+        if ids := pending["touched"] - pending["created"]:
+            touch(ids)
+
+    return deferring(_pending, lambda: {"touched": set(), "created": set()}, flush)
+
+
+def shown_rows_written(article_ids) -> None:
+    """What saving a shown row sets off, for rows of these articles written without signals (``bulk_create()``,
+    ``bulk_update()``): their ``updated_at`` moves, their page documents are rebuilt and cached pages retire."""
+    ids = set(article_ids)
+    touch(ids)
+    page_document.request_refresh(ids)
+    note_content_change()
 
 
 # --- articles: withdrawals and saves that skip updated_at -------------------------------------------------
 
 
-def _article_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+def _article_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
     if raw:
         return
+    if created and (pending := _pending.get()) is not None:
+        pending["created"].add(instance.pk)
     before = stored_before_save(instance)
     if before and Article.is_public(before["status"], before["published_at"]) and not instance.is_published():
         Withdrawal.objects.record(instance.pk, before["slug"])

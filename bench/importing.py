@@ -140,9 +140,10 @@ def fresh_database():
     return warning
 
 
-def import_worker(folders, time_limit=0.0, profile_lines=0):
+def import_worker(folders, time_limit=0.0, profile_lines=0, jobs=1):
     """Runs in a child process on the import database: ``import_articles --publish`` on each of ``folders`` in
-    turn until ``time_limit`` seconds have passed (0: no limit); prints one JSON line."""
+    turn until ``time_limit`` seconds have passed (0: no limit); prints one JSON line. With ``jobs`` > 1, one
+    ``import_articles --jobs`` over all the folders (its workers start once), whatever the time limit."""
     import cProfile
     import pstats
 
@@ -170,24 +171,27 @@ def import_worker(folders, time_limit=0.0, profile_lines=0):
     profiler = cProfile.Profile() if profile_lines else None
     batches = []  # [(files, seconds)]
     cpu_before = os.times()
+    calls = [[folder] for folder in folders] if jobs == 1 else [folders]
     with connection.execute_wrapper(count):
-        for folder in folders:
-            files = len(list(Path(folder).iterdir()))
+        for call in calls:
+            files = sum(len(list(Path(folder).iterdir())) for folder in call)
             t0 = time.perf_counter()
             if profiler:
                 profiler.enable()
             try:
-                call_command("import_articles", folder, publish=True, stdout=output, stderr=output)
+                call_command("import_articles", *call, publish=True, jobs=jobs, stdout=output, stderr=output)
             finally:
                 if profiler:
                     profiler.disable()
             batches.append((files, time.perf_counter() - t0))
             if time_limit and sum(seconds for _, seconds in batches) >= time_limit:
                 break
-    cpu_after = os.times()
+    cpu_after = os.times()  # with --jobs, the workers' time too (children_*: they have exited)
     after = run.own_memory()
     result = {
-        "cpu_s": (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system),
+        "cpu_s": sum(getattr(cpu_after, f) - getattr(cpu_before, f)
+                     for f in ("user", "system", "children_user", "children_system")),
+        "jobs": jobs,
         "prepare_s": prepare_s, "batches": batches, "queries": queries[0], "statuses": count_statuses(output.getvalue()),
         "articles": Article.objects.count(), "published": Article.objects.published().count(),
         "rss_before": before["rss"], "peak": after["peak"], "rss_after": after["rss"], "peak_reset": peak_reset,
@@ -211,9 +215,9 @@ def count_statuses(output):
     return statuses
 
 
-def run_import_child(folders, env, time_limit=0.0, profile_lines=0):
+def run_import_child(folders, env, time_limit=0.0, profile_lines=0, jobs=1):
     command = [sys.executable, "-m", "bench.importing", "--worker", json.dumps([str(f) for f in folders]),
-               str(time_limit), str(profile_lines)]
+               str(time_limit), str(profile_lines), str(jobs)]
     done = subprocess.run(command, cwd=run.BASE_DIR, env=env, capture_output=True, text=True)
     for line in done.stdout.splitlines():
         if line.startswith(run.RESULT_MARKER):
@@ -246,10 +250,12 @@ def run_import(args):
         print(f"import phase: database {name}, load average {run.load_average()}; {count:,} copies of"
               f" {SEED_FILE.relative_to(run.BASE_DIR)} ({size / count / 1024:.1f} KB each; each its own title, ZAKER"
               f" item id, original URL, image URLs and one sentence); import_articles --publish in a child process,"
-              f" no image downloads, {BATCH} files per call, {limit}"
+              f" no image downloads, "
+              + (f"{BATCH} files per call, {limit}" if args.import_jobs == 1 else
+                 f"--jobs {args.import_jobs}: one call, its workers' CPU time counted, not their queries or memory")
               + ("; under cProfile (slower)" if args.import_profile else ""), flush=True)
         result = run_import_child(folders, {**run.cache_env("off"), **overrides}, args.import_seconds,
-                                  args.import_profile)
+                                  args.import_profile, args.import_jobs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return report(result, count)
@@ -273,8 +279,10 @@ def report(result, count):
           " (the rest of the wall time: waiting for the disk, or for the cores other processes use)")
     print()
     header = ("workload", "mode", "articles/s", "ms/article", "queries/article", "peak memory", "target", "OK/MISS")
-    line = (f"import_articles, {imported:,} seed-sized files", "in-process", f"{rate:,.1f}",
-            f"{seconds / imported * 1000:.1f}", f"{result['queries'] / imported:.1f}",
+    jobs = result.get("jobs", 1)
+    line = (f"import_articles, {imported:,} seed-sized files", "in-process" if jobs == 1 else f"--jobs {jobs}",
+            f"{rate:,.1f}", f"{seconds / imported * 1000:.1f}",
+            f"{result['queries'] / imported:.1f}" if jobs == 1 else "(in workers)",
             f"{run.mb(result['peak'])} (+{run.mb(growth)})", f"≥{TARGET_ARTICLES_PER_SECOND} articles/s", verdict(rate))
     run.print_markdown(header, [line], numeric={2, 3, 4})
     print()
@@ -284,15 +292,16 @@ def report(result, count):
     if result.get("profile"):
         print(result["profile"])
     met = int(rate >= TARGET_ARTICLES_PER_SECOND)
-    return (f"SUMMARY (import, in-process): {met}/1 targets met{'' if met else ', 1 target(s) MISSED'}:"
-            f" {rate:,.1f} articles/s (≥{TARGET_ARTICLES_PER_SECOND}) {verdict(rate)};"
-            f" {result['queries'] / imported:.0f} queries/article, peak {run.mb(result['peak'])} (+{run.mb(growth)})")
+    mode, rest = ("in-process", f" {result['queries'] / imported:.0f} queries/article, peak {run.mb(result['peak'])}"
+                  f" (+{run.mb(growth)})") if jobs == 1 else (f"--jobs {jobs}", f" {jobs} worker processes")
+    return (f"SUMMARY (import, {mode}): {met}/1 targets met{'' if met else ', 1 target(s) MISSED'}:"
+            f" {rate:,.1f} articles/s (≥{TARGET_ARTICLES_PER_SECOND}) {verdict(rate)};{rest}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+    if len(sys.argv) == 6 and sys.argv[1] == "--worker":
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-        import_worker(json.loads(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
+        import_worker(json.loads(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
-        sys.exit("usage: python -m bench.importing --worker FOLDERS_JSON SECONDS PROFILE_LINES"
+        sys.exit("usage: python -m bench.importing --worker FOLDERS_JSON SECONDS PROFILE_LINES JOBS"
                  " (make bench runs it through bench.run)")

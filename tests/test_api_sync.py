@@ -249,9 +249,10 @@ def test_a_save_reads_the_stored_article_row_once():
     assert len(reads) == 1, reads
 
 
-def test_an_import_moves_the_articles_updated_at_once_after_writing_its_rows():
+def test_an_import_moves_the_articles_updated_at_once_after_writing_its_rows(tmp_path):
     """Each byline, picture, tag and region an import writes would touch the article; inside the import's
-    transaction they are collected into one UPDATE, which still comes after the rows (so the feed has it)."""
+    transaction they are collected into one UPDATE, which still comes after the rows (so the feed has it). A new
+    article is not touched at all: its rows come in its own transaction, with the updated_at of its INSERT."""
     from pathlib import Path
 
     from django.db import connection
@@ -260,14 +261,23 @@ def test_an_import_moves_the_articles_updated_at_once_after_writing_its_rows():
     from articles.importer.run import import_markdown_file
 
     seed = Path(__file__).parent / "data" / "seed_chongqing.md"
-    with CaptureQueriesContext(connection) as captured:
-        result = import_markdown_file(seed, publish=True)
-    assert result.status == "created"
-    sql = [query["sql"] for query in captured.captured_queries]
-    touches = [n for n, text in enumerate(sql) if text.startswith('UPDATE "articles_article" SET "updated_at"')]
-    assert len(touches) == 1
-    last_row = max(n for n, text in enumerate(sql) if text.startswith(('INSERT INTO "articles_articleauthor"',
-                                                                          'INSERT INTO "taggit_taggeditem"')))
-    assert touches[0] > last_row
-    article = Article.objects.get(slug=result.slug)
-    assert article.updated_at >= article.created_at
+
+    def import_touches(path):
+        with CaptureQueriesContext(connection) as captured:
+            result = import_markdown_file(path, publish=True)
+        sql = [query["sql"] for query in captured.captured_queries]
+        touches = [n for n, text in enumerate(sql) if text.startswith('UPDATE "articles_article" SET "updated_at"')]
+        rows = [n for n, text in enumerate(sql) if text.startswith(('INSERT INTO "articles_articleauthor"',
+                                                                    'INSERT INTO "taggit_taggeditem"'))]
+        return result, touches, rows
+
+    result, touches, rows = import_touches(seed)
+    assert result.status == "created" and rows and touches == []
+    created = Article.objects.get(slug=result.slug)
+
+    changed = tmp_path / seed.name  # the same story (its ZAKER id), edited at the source: an update
+    changed.write_text(seed.read_text(encoding="utf-8").replace("重庆", "重庆市", 1), encoding="utf-8")
+    result, touches, rows = import_touches(changed)
+    assert result.status == "updated"
+    assert len(touches) == 1 and touches[0] > max(rows)
+    assert Article.objects.get(pk=created.pk).updated_at > created.updated_at

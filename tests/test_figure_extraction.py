@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from articles.extraction.figures import DIRECTIONS, UNITS, Candidate, RegionRef, extract_figures
+from articles.extraction.figures import DIRECTIONS, UNITS, Candidate, RegionRef, extract_figures, prepare_regions
 from articles.extraction.scoring import extract_for, load_gold, score_article, score_gold
 
 GOLD_PATH = Path(__file__).parent / "data" / "figures_gold.json"
@@ -276,6 +276,13 @@ def test_a_comparand_is_not_the_owner():
     text = "一季度，安徽省规模以上工业增加值同比增长26.3%，增幅比全国高1.8个百分点。"
     found = figures(text, regions=(ANHUI,), known_regions=(CHINA,))
     assert [c.region for c in found] == [ANHUI.key, ANHUI.key]
+
+
+def test_known_regions_read_once_give_what_the_regions_give():
+    text = "万州区地区生产总值增长8.1%。\n安徽省规模以上工业增加值增长7%。"
+    assert [c.region for c in figures(text, regions=(CHONGQING,), known_regions=[CHINA])] == ["万州区", CHONGQING.key]
+    for known in ([CHINA, WANZHOU, ANHUI], prepare_regions([CHINA, WANZHOU, ANHUI])):
+        assert [c.region for c in figures(text, regions=(CHONGQING,), known_regions=known)] == [WANZHOU.key, ANHUI.key]
 
 
 def test_a_number_followed_by_its_region():

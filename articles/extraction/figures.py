@@ -51,6 +51,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Context, Decimal, InvalidOperation
+from functools import cache
 
 from articles.extraction.regions import build_matcher
 
@@ -269,6 +270,13 @@ _CONTINUATION = re.compile(r"^[\s\"“]*(?:其中|同时|此外|另外|与此同
 _SENT_END = "。！？!?；;\n"
 _CLAUSE_END = _SENT_END + "，：:"
 _OPEN_QUOTES = {"“": "”", "《": "》", "「": "」", "『": "』", "〈": "〉"}
+_OPEN_QUOTE_RE = re.compile("[" + re.escape("".join(_OPEN_QUOTES)) + "]")
+
+
+@cache
+def _boundary_marks(ends: str):
+    """The characters ``_Text._boundaries(ends)`` considers: ``ends``, commas and dashes."""
+    return re.compile("[" + re.escape(ends + ",—") + "]")
 _STOP_PLACE_START = set("全该本各城山库园示开新高先自港社小景片辖市郊地都进的在了和与及从到对为是将个等内外岛其这那每省名说占超过载分")  # noqa: E501
 _PLACE_BOUNDARY = set("在于的、和与及从到对中是为将至由向名：:，,。；;（(“\"《 \n\t\u3000")
 _STOP_PLACE = re.compile(
@@ -414,17 +422,12 @@ class _Text:
 
     def _mark_quotes(self):
         text = self.norm
-        i = 0
-        while i < len(text):
-            close = _OPEN_QUOTES.get(text[i])
-            if close:
-                j = text.find(close, i + 1, i + 40)
-                nl = text.find("\n", i + 1, j if j >= 0 else i + 40)
-                if j > 0 and nl < 0 and j - i <= 18:
-                    self.quoted[i : j + 1] = b"\x01" * (j + 1 - i)
-                i += 1
-                continue
-            i += 1
+        for m in _OPEN_QUOTE_RE.finditer(text):
+            i, close = m.start(), _OPEN_QUOTES[m.group()]
+            j = text.find(close, i + 1, i + 40)
+            nl = text.find("\n", i + 1, j if j >= 0 else i + 40)
+            if j > 0 and nl < 0 and j - i <= 18:
+                self.quoted[i : j + 1] = b"\x01" * (j + 1 - i)
         # ASCII quotes come in pairs within a paragraph (the ZAKER feeds write " 两高 ").
         for para in re.finditer(r"[^\n]+", text):
             marks = [m.start() + para.start() for m in re.finditer('"', para.group(0))]
@@ -435,7 +438,8 @@ class _Text:
     def _boundaries(self, ends: str) -> list[int]:
         norm = self.norm
         out = []
-        for i, ch in enumerate(norm):
+        for m in _boundary_marks(ends).finditer(norm):  # only the characters the rules below look at
+            i, ch = m.start(), m.group()
             if ch == "—":
                 if ends is _CLAUSE_END and "——" in norm[max(0, i - 1) : i + 2]:
                     out.append(i)  # a dash pair works like a colon; 1—7月 does not
@@ -791,23 +795,50 @@ def _period_of(m: re.Match, year: int | None, context: str, pub_year: int | None
     return ""
 
 
+def _region_names(refs) -> tuple[dict[str, str], dict[str, str]]:
+    """``({name: key}, {key: kind})`` of region refs, the first ref naming a name taking it (中国 is also 全国)."""
+    names: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for ref in refs:
+        kinds.setdefault(ref.key, ref.kind)
+        for n in ref.names:
+            if n and len(n) >= 2:
+                names.setdefault(n, ref.key)
+                if n == "中国":
+                    names.setdefault("全国", ref.key)
+    return names, kinds
+
+
+@dataclass(frozen=True)
+class KnownRegions:
+    """Regions to recognise, read once for many texts (``prepare_regions()``): ``{name: key}``, ``{key: kind}`` and
+    the matcher of the names."""
+
+    names: dict
+    kinds: dict
+    matcher: object
+
+
+def prepare_regions(regions) -> KnownRegions:
+    """``regions`` (as ``extract_figures`` takes them) read once, to pass as ``known_regions`` for many texts."""
+    names, kinds = _region_names(_region_refs(regions))
+    return KnownRegions(names, kinds, build_matcher(names))
+
+
 class _Context:
     def __init__(self, t: _Text, published: date | None, regions, known_regions, data_sources):
         self.t = t
         self.pub_year = published.year if published else None
         refs = _region_refs(regions)
-        known = _region_refs(known_regions)
-        names: dict[str, str] = {}
-        kinds: dict[str, str] = {}
-        for ref in [*refs, *known]:
-            kinds.setdefault(ref.key, ref.kind)
-            for n in ref.names:
-                if n and len(n) >= 2:
-                    names.setdefault(n, ref.key)
-                    if n == "中国":
-                        names.setdefault("全国", ref.key)
+        known = known_regions if isinstance(known_regions, KnownRegions) else prepare_regions(known_regions)
+        names, kinds = _region_names(refs)
+        for name, key in known.names.items():
+            names.setdefault(name, key)
+        for key, kind in known.kinds.items():
+            kinds.setdefault(key, kind)
         self.region_names = names
-        self.matcher = build_matcher(names)
+        # The article's regions are nearly always known ones too: then the known regions' matcher is this one.
+        self.matcher = known.matcher if names.keys() == known.names.keys() else build_matcher(names)
         self.country = names.get("全国", "")
         self.whole = {}
         # 全省/全区 -> the article's province, 全市 -> its city (or a 市 province: 重庆市); only when there is one.
@@ -1082,7 +1113,8 @@ def extract_figures(text, *, published_at=None, regions=(), data_sources=(), kno
 
     ``regions``: the article's regions (RegionRef, Region instances, dicts with slug/name/
     short_name/aliases/kind, or (key, names) pairs); the most mentioned one is the default
-    region. ``known_regions``: more regions to recognise in sentences (e.g. every Region).
+    region. ``known_regions``: more regions to recognise in sentences (e.g. every Region), or
+    ``prepare_regions()`` of them, to read them once for many texts.
     ``data_sources``: names of the article's data sources. Never raises: a text it cannot read
     gives fewer candidates, not an error.
     """

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from taggit.models import Tag
 
 from articles import workflow
 from articles.extraction.regions import count_mentions
@@ -16,6 +17,7 @@ from articles.importer.syndicated import ImageRef, is_boilerplate_image, is_plac
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
 from articles.sanitize import clean_text
 from articles.shown import articles_showing
+from articles.sync import shown_rows_written
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -36,16 +38,21 @@ def valid_url(url, notes, what, max_length=1000):
 
 
 def source_named(name, kind):
-    """The Source called ``name`` (or with it as an alias); created with ``kind`` if new."""
-    name = clean_text(name).strip("《》 ")[:200]
-    if not name:
-        return None
-    found = Source.objects.filter(name=name).first()
-    if found is None:
-        found = next((s for s in Source.objects.exclude(aliases=[]) if name in s.aliases), None)
-    if found is None:
-        found = Source.objects.create(name=name, kind=kind)
-    return found
+    """The Source called ``name`` (or with it as an alias); created with ``kind`` if new. None for no name."""
+    return next(iter(sources_named([name], kind)), None)
+
+
+def sources_named(names, kind) -> list:
+    """The Sources of ``names`` (as ``source_named`` finds them, in order, each once): one query for those
+    known by name."""
+    names = [name for name in dict.fromkeys(clean_text(name).strip("《》 ")[:200] for name in names) if name]
+    found = {source.name: source for source in Source.objects.filter(name__in=names)} if names else {}
+    if missing := sorted(name for name in names if name not in found):  # sorted: writers lock rows in one order
+        aliased = list(Source.objects.exclude(aliases=[]))
+        for name in missing:
+            found[name] = next((s for s in aliased if name in s.aliases), None) or Source.objects.get_or_create(
+                name=name, defaults={"kind": kind})[0]
+    return list({found[name].pk: found[name] for name in names}.values())
 
 
 def find_publisher(repaired, original_url, syndicator):
@@ -63,13 +70,29 @@ def find_publisher(repaired, original_url, syndicator):
     return None
 
 
-def author_named(name):
-    author, _ = Author.objects.get_or_create(name=name)
-    return author
+def authors_named(names) -> dict:
+    """``{name: Author}`` for ``names``, the new ones created: one query for those already known."""
+    names = list(dict.fromkeys(names))
+    found = {author.name: author for author in Author.objects.filter(name__in=names)} if names else {}
+    for name in sorted(set(names) - found.keys()):  # sorted: concurrent writers lock new rows in one order
+        found[name], _ = Author.objects.get_or_create(name=name)
+    return found
 
 
-def save_images(article, repaired, fields, notes, *, user=None):
-    """Place the article's pictures (its gallery and lead image), one ``Image`` per remote URL.
+def tags_named(names) -> list:
+    """The taggit Tags of ``names`` (each once), the new ones created as taggit does with TAGGIT_CASE_INSENSITIVE:
+    one query for those known by name."""
+    names = list(dict.fromkeys(names))
+    found = {tag.name: tag for tag in Tag.objects.filter(name__in=names)} if names else {}
+    for name in sorted(set(names) - found.keys()):  # sorted: concurrent writers lock new rows in one order
+        found[name], _ = Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})
+    return list({found[name].pk: found[name] for name in names}.values())
+
+
+def save_images(article, repaired, fields, notes, *, user=None) -> list:
+    """Save the article's pictures, one ``Image`` per remote URL, and set (not save) its ``lead_image``; returns
+    them in gallery order, for ``place_images()`` once the article is saved. Called before the article's save,
+    so that its row is written once, lead image included.
 
     A picture already known by its remote URL is reused and its caption, alt text and credit follow
     this file; with an importing ``user`` (an admin upload), only a picture that user may change
@@ -77,15 +100,16 @@ def save_images(article, repaired, fields, notes, *, user=None):
     showed. Otherwise this article gets its own ``Image`` of the same URL, and the picture another's
     article shows keeps its words.
     """
-    own = {*article.gallery.values_list("image_id", flat=True), article.lead_image_id} - {None}
-    article.gallery.all().delete()
+    own = {*article.gallery.values_list("image_id", flat=True), article.lead_image_id} - {None} if article.pk else set()
     lead_url = fields["headimg"] or fields["thumbnail"]
     refs = [ref for ref in repaired.images if valid_url(ref.url, notes, "image")]
     lead_url = valid_url(lead_url, notes, "lead image")
     if lead_url and not is_boilerplate_image(lead_url) and lead_url not in {r.url for r in refs}:
         refs.insert(0, ImageRef(url=lead_url))
-    lead = None
-    for order, ref in enumerate(refs):
+    photographers = authors_named(
+        credit.people[0].name for ref in refs for credit in ref.credits if credit.kind == "photo" and credit.people)
+    lead, images = None, []
+    for ref in refs:
         image = _reusable_image(ref.url, article, user, own) or Image(remote_url=ref.url)
         before = {name: getattr(image, name) for name in _IMPORTED_IMAGE_FIELDS}
         image.width, image.height = ref.width or image.width, ref.height or image.height
@@ -97,7 +121,7 @@ def save_images(article, repaired, fields, notes, *, user=None):
             if credit.kind == "photo":
                 credit_names += [p.name for p in credit.people] + list(credit.organizations)
                 if credit.people:
-                    image.photographer = author_named(credit.people[0].name)
+                    image.photographer = photographers[credit.people[0].name]
             elif credit.kind == "data_source":
                 source_lines.append("、".join(credit.organizations))
         if credit_names:
@@ -109,11 +133,19 @@ def save_images(article, repaired, fields, notes, *, user=None):
         if image.pk is None or any(getattr(image, name) != value for name, value in before.items()):
             image.full_clean(exclude=["file"])
             image.save()
-        ArticleImage.objects.create(article=article, image=image, order=order)
+        images.append(image)
         if ref.url == lead_url and not image.is_placeholder:
             lead = image
     article.lead_image = lead
-    article.save(update_fields=["lead_image"])
+    return images
+
+
+def place_images(article, images):
+    """Make ``images`` (``save_images()``) the saved article's gallery, in their order."""
+    article.gallery.all().delete()
+    ArticleImage.objects.bulk_create(ArticleImage(article=article, image=image, order=order)
+                                     for order, image in enumerate(images))
+    shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
 # The Image fields save_images() writes from a file.
@@ -138,21 +170,21 @@ def save_bylines(article, repaired):
     article.bylines.all().delete()
     people = [p for credit in repaired.credits for p in credit.people]
     people += [p for ref in repaired.images for credit in ref.credits if credit.kind == "photo" for p in credit.people]
-    seen = set()
+    authors = authors_named(person.name for person in people)
+    bylines = {}
     for person in people:
-        author = author_named(person.name)
+        author = authors[person.name]
         role = person.role if person.role in ArticleAuthor.Role.values else ArticleAuthor.Role.WRITER
-        if (author.pk, role) in seen:
-            continue
-        seen.add((author.pk, role))
-        ArticleAuthor.objects.create(article=article, author=author, role=role, order=len(seen))
+        bylines.setdefault((author.pk, role), ArticleAuthor(article=article, author=author, role=role,
+                                                             order=len(bylines) + 1))
+    ArticleAuthor.objects.bulk_create(bylines.values())
+    shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
 def save_data_sources(article, repaired):
     credits = [c for c in repaired.credits if c.kind == "data_source"]
     credits += [c for ref in repaired.images for c in ref.credits if c.kind == "data_source"]
-    names = dict.fromkeys(name for credit in credits for name in credit.organizations)
-    article.data_sources.set([source_named(name, Source.Kind.DATA) for name in names])
+    article.data_sources.set(sources_named((name for credit in credits for name in credit.organizations), Source.Kind.DATA))
 
 
 def detect_regions(text, title, *, context=None):

@@ -26,22 +26,28 @@ that file back, so a file is either fully imported or not at all.
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from taggit.models import TaggedItem
 
 from articles import workflow
+from articles.cache import deferred_note
 from articles.figure_review import ExtractionContext, extract_candidates
 from articles.importer.attribution import (
     detect_regions,
     find_publisher,
+    place_images,
     save_bylines,
     save_data_sources,
     save_images,
     source_named,
+    tags_named,
     valid_url,
 )
 from articles.importer.frontmatter import ImportFileError, check_source_size, read_source_file
@@ -59,6 +65,7 @@ from articles.sync import deferred_touch
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
 EXPORT_SUFFIXES = {".ndjson", ".jsonl"}
 MIN_ARTICLE_CHARS = 80
+SAVE_ATTEMPTS = 2  # a file whose transaction lost a race with another writer is imported once more
 
 
 @dataclass
@@ -134,7 +141,7 @@ def count_items(path) -> int:
 
 
 def import_paths(paths, *, dry_run=False, publish=False, download_images=False, force=False, on_result=None,
-                 user=None, queue_images=False, on_file=None):
+                 user=None, queue_images=False, on_file=None, jobs=1):
     """Import every file under ``paths``; returns an ImportReport.
 
     ``on_result(result, number, total)`` is called after each file (after each line of an
@@ -145,41 +152,57 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     ``user`` (an admin upload): Markdown only updates articles the user may edit
     (``workflow.can_edit``; others are "skipped"), and only editors may restore NDJSON dumps.
 
+    ``jobs`` > 1 imports that many files at once, each in a process of its own (PostgreSQL only:
+    ``articles.importer.parallel``); results are still reported in the files' order.
+
     A KeyboardInterrupt propagates: the file (or NDJSON line) being imported is rolled back,
     the ones before it stay saved.
     """
     report = ImportReport()
     files = list(iter_source_files(paths))
+    options = {"dry_run": dry_run, "publish": publish, "download_images": download_images, "force": force,
+               "user": user, "queue_images": queue_images}
     # Page documents once for the whole run, not per file: the related articles of a batch from one region
     # are each other, and each file would rank and rebuild the ones before it again. More than
-    # INLINE_REFRESH_LIMIT go to the task queue; pages build their own meanwhile.
-    with deferred_refresh(even_on_error=True):
-        _import_files(files, report, dry_run=dry_run, publish=publish, download_images=download_images, force=force,
-                      on_result=on_result, user=user, queue_images=queue_images, on_file=on_file)
+    # INLINE_REFRESH_LIMIT go to the task queue; pages build their own meanwhile. Related lists are ranked on the
+    # pages' next views: each file would outdate those of the files from the same region before it.
+    with deferred_refresh(even_on_error=True, rank=False):
+        if jobs > 1:
+            from articles.importer.parallel import import_in_parallel
+
+            results = import_in_parallel(files, options, jobs=jobs)
+        else:
+            results = _import_in_turn(files, options)
+        for number, path, file_results in results:
+            if on_file:
+                on_file(path, number, len(files))
+            for result in file_results:
+                report.results.append(result)
+                if on_result:
+                    on_result(result, number, len(files))
     return report
 
 
-def _import_files(files, report, *, dry_run, publish, download_images, force, on_result, user, queue_images, on_file):
+def _import_in_turn(files, options):
+    """``(number, path, results)`` of each file, imported in this process one after the other: ``results`` imports
+    the file as it is read (``import_file``), after the caller's ``on_file``."""
+    context = cache(ExtractionContext.load)  # the regions and indicators, read once, at the first Markdown file
+    for number, path in enumerate(files, start=1):
+        yield number, path, import_file(path, context=context, **options)
+
+
+def import_file(path, *, context, user=None, dry_run=False, **options):
+    """Import one file, yielding its results: one for a Markdown file, one per line of an NDJSON dump.
+    ``context()`` gives the ``ExtractionContext`` to match Markdown files against."""
     from articles.importer.ndjson import iter_ndjson_results
 
-    context = None  # the regions and indicators, read once for the run (at its first Markdown file)
-    for number, path in enumerate(files, start=1):
-        if on_file:
-            on_file(path, number, len(files))
-        if path.suffix.lower() in EXPORT_SUFFIXES and user is not None and not workflow.can_publish(user):
-            # The admin's upload form refuses a contributor's dump already; this holds for any other caller.
-            results = [ImportResult(str(path), "failed", "只有编辑可以导入导出数据（.ndjson）：它会恢复文章的状态并覆盖已有文章")]
-        elif path.suffix.lower() in EXPORT_SUFFIXES:
-            results = iter_ndjson_results(path, dry_run=dry_run)
-        else:
-            context = context or ExtractionContext.load()
-            results = [import_markdown_file(path, dry_run=dry_run, publish=publish,
-                                            download_images=download_images, force=force, user=user,
-                                            queue_images=queue_images, context=context)]
-        for result in results:
-            report.results.append(result)
-            if on_result:
-                on_result(result, number, len(files))
+    if path.suffix.lower() in EXPORT_SUFFIXES and user is not None and not workflow.can_publish(user):
+        # The admin's upload form refuses a contributor's dump already; this holds for any other caller.
+        yield ImportResult(str(path), "failed", "只有编辑可以导入导出数据（.ndjson）：它会恢复文章的状态并覆盖已有文章")
+    elif path.suffix.lower() in EXPORT_SUFFIXES:
+        yield from iter_ndjson_results(path, dry_run=dry_run)
+    else:
+        yield import_markdown_file(path, user=user, dry_run=dry_run, context=context(), **options)
 
 
 def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False,
@@ -201,13 +224,20 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
             if download_images and not dry_run:  # an earlier run may have stopped before its downloads
                 result.warnings += download_article_images(known, only_remote=True)
             return result
-        with transaction.atomic():
-            # The page document once, when the article and its relations are saved; its updated_at moved once.
-            with deferred_refresh(), deferred_touch():
-                result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force, user=user,
-                                       context=context)
-            if dry_run:
-                transaction.set_rollback(True)
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    # The page document once, when the article and its relations are saved; its updated_at moved
+                    # and the page cache told once.
+                    with deferred_refresh(), deferred_touch(), deferred_note():
+                        result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force,
+                                               user=user, context=context)
+                    if dry_run:
+                        transaction.set_rollback(True)
+                break
+            except (IntegrityError, OperationalError) as error:
+                if attempt == SAVE_ATTEMPTS or not _lost_a_race(error):
+                    raise
     except ImportFileError as error:
         return ImportResult(str(path), "failed", str(error))
     except (ValidationError, DatabaseError) as error:
@@ -223,6 +253,14 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
         download_task.enqueue(Article.objects.values_list("pk", flat=True).get(slug=result.slug))
         result.images_queued = True
     return result
+
+
+def _lost_a_race(error) -> bool:
+    """Did the file's transaction fail because another one wrote at the same time? It created the same author,
+    source or tag first (a unique key: IntegrityError), or PostgreSQL broke a deadlock between them or refused to
+    serialize them (SQLSTATE 40P01, 40001). Then the file is imported again: the row is there now. Concurrent
+    writers: ``import_articles --jobs``, or an import beside the admin."""
+    return isinstance(error, IntegrityError) or getattr(error.__cause__, "sqlstate", None) in ("40P01", "40001")
 
 
 def read_limited(path, *, max_bytes) -> bytes:
@@ -274,11 +312,7 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
     original_url = valid_url(repaired.linked_urls[0] if repaired.linked_urls else "", notes, "original URL")
     key = _identity(repaired, original_url)
 
-    existing = Article.objects.filter(source_key=key).first()
-    if existing is None and original_url:
-        existing = Article.objects.filter(original_url=original_url).first()
-    if existing is None:
-        existing = Article.objects.filter(source_checksum=checksum).first()
+    existing = _existing(key, original_url, checksum)
     if existing is not None:
         if existing.source_checksum == checksum:
             return ImportResult(filename, "unchanged", slug=existing.slug)
@@ -317,17 +351,25 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
         article.status = Article.Status.PUBLISHED if can_publish else Article.Status.DRAFT
     article.syndicator = source_named(fields["platform"], Source.Kind.SYNDICATOR) if fields["platform"] else None
     article.publisher = find_publisher(repaired, original_url, article.syndicator)
+    images = save_images(article, repaired, fields, notes, user=user)  # before the save: it sets the lead image
     article.import_checksum = article.content_checksum()
-    article.full_clean(exclude=["slug"], validate_unique=False)
+    # The sources and the lead image are rows just read or written: no query to check that they exist.
+    article.full_clean(exclude=["slug", "syndicator", "publisher", "lead_image"], validate_unique=False)
     article.save()
 
-    save_images(article, repaired, fields, notes, user=user)
+    place_images(article, images)
     save_bylines(article, repaired)
     save_data_sources(article, repaired)
     context = context or ExtractionContext.load()
     regions = detect_regions(f"{article.title}\n{article.body_text}", article.title, context=context)
     article.regions.set(regions)
-    article.tags.set([r.short_name or r.name for r in regions], clear=True)
+    tags = tags_named(region.short_name or region.name for region in regions)
+    if existing is None:
+        # bulk_create() sends no signals: the new article's own save above asked for what tagging would (its page
+        # and its neighbours' related lists, its updated_at, the page cache).
+        TaggedItem.objects.bulk_create(TaggedItem(content_object=article, tag=tag) for tag in tags)
+    else:
+        article.tags.set(tags, clear=True)
     extract_candidates(article, context=context)  # replaces unreviewed candidates only; editors' figures stay
     if notes:  # URLs left out: keep the editor informed on the article itself
         article.quality_warnings = warnings + notes
@@ -336,8 +378,20 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
     if not dry_run:
         from articles.revisions import record_revision
 
-        record_revision(article, user=user, message=f"导入 {filename}"[:200])
+        record_revision(article, user=user, message=f"导入 {filename}"[:200], new=existing is None)
     return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
+
+
+def _existing(key, original_url, checksum):
+    """The article a file updates: the one of its identity, else of its original URL, else of its bytes (one query)."""
+    matches = Q(source_key=key) | Q(source_checksum=checksum)
+    if original_url:
+        matches |= Q(original_url=original_url)
+    found = list(Article.objects.filter(matches))  # in the model's order, as first() would pick
+    for name, value in (("source_key", key), ("original_url", original_url), ("source_checksum", checksum)):
+        if value and (match := next((a for a in found if getattr(a, name) == value), None)):
+            return match
+    return None
 
 
 def _read_meta(meta):

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from articles.importer.parallel import parallel_import_error
 from articles.importer.run import (
     EXPORT_SUFFIXES,
     ImportReport,
@@ -127,10 +128,15 @@ class Command(BaseCommand):
                             help="Publish new articles that have a date and no quality warnings (default: draft).")
         parser.add_argument("--download-images", action="store_true", help="Fetch, validate and store remote images.")
         parser.add_argument("--force", action="store_true", help="Overwrite articles edited in the admin since import.")
+        parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                            help="Import N files at once, each in a process of its own (PostgreSQL only; "
+                                 "about one per core). Default 1.")
         parser.add_argument("--no-progress", action="store_true",
                             help=f"No progress bar or progress lines on standard error (shown for over {LONG_RUN} articles).")
 
-    def handle(self, *args, paths, dry_run, publish, download_images, force, no_progress, verbosity, **options):
+    def handle(self, *args, paths, dry_run, publish, download_images, force, no_progress, jobs, verbosity, **options):
+        if error := parallel_import_error(jobs):
+            raise CommandError(error)
         report = ImportReport()
         current = {"path": None, "number": 0, "done": 0, "total": None}
         progress = None
@@ -166,7 +172,7 @@ class Command(BaseCommand):
                     progress.advance_to(before[number - 1] + current["done"])
 
                 import_paths(files, dry_run=dry_run, publish=publish, download_images=download_images,
-                             force=force, on_result=show, on_file=start)
+                             force=force, on_result=show, on_file=start, jobs=jobs)
         except KeyboardInterrupt as interrupt:
             if progress is not None:
                 progress.close()

@@ -1,0 +1,139 @@
+"""What importing one file writes and asks for: rows in batches, one note to the page cache, related lists left to
+the pages, and indexed lookups (an import must not get slower as the database fills)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from articles import cache as page_cache
+from articles import page_document
+from articles.importer.run import import_paths
+from articles.models import Article, ArticleAuthor, Region
+from bench.importing import vary_article
+
+from .factories import SEED, make_article
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(captured, start, table):
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith(start) and f'"{table}"' in q["sql"]]
+
+
+def test_an_imported_files_rows_are_read_and_written_in_batches(tmp_path):
+    import_paths([SEED], publish=True)  # its authors, sources and tags are known from now on
+    copy = tmp_path / "copy.md"
+    copy.write_text(vary_article(SEED.read_text(encoding="utf-8"), 2), encoding="utf-8")
+    with CaptureQueriesContext(connection) as captured:
+        report = import_paths([copy], publish=True)
+    article = Article.objects.get(slug=report.results[0].slug)
+    assert article.bylines.count() >= 5 and article.gallery.exists() and article.tags.count() >= 2
+    # One INSERT of the bylines, of the taggings, of the pictures' placements; the known authors are read in one
+    # query for the writers and one for the photographers, the known sources and tags in one each.
+    assert len(statements(captured, "INSERT", "articles_articleauthor")) == 1
+    assert len(statements(captured, "INSERT", "taggit_taggeditem")) == 1
+    assert len(statements(captured, "INSERT", "articles_articleimage")) == 1
+    assert len(statements(captured, 'SELECT "articles_author"', "articles_author")) == 2
+    assert len(statements(captured, 'SELECT "taggit_tag"', "taggit_tag")) == 1
+    # A new article's first revision: no latest one to look for.
+    assert statements(captured, 'SELECT "articles_articlerevision"', "articles_articlerevision") == []
+    assert list(article.revisions.values_list("number", flat=True)) == [1]
+    # The article a file updates is looked up once (by its identity, its original URL or its bytes).
+    lookups = [sql for sql in statements(captured, "SELECT", "articles_article") if '"source_key" = ' in sql]
+    assert len(lookups) == 1, lookups
+    assert len(captured) < 60, len(captured)
+
+
+def test_an_imported_file_notes_the_change_to_the_page_cache_once(monkeypatch, django_capture_on_commit_callbacks):
+    bumps, schedules = [], []
+    monkeypatch.setattr(page_cache, "bump_generation", lambda: bumps.append(1))
+    real_schedule = page_cache.refresh_schedule
+    monkeypatch.setattr(page_cache, "refresh_schedule", lambda: schedules.append(1) or real_schedule())
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_paths([SEED], publish=True)
+    assert report.results[0].status == "created"
+    # Some forty rows each asked; the file's transaction notes it once now and once after its commit.
+    assert len(bumps) == 2 and len(schedules) == 2
+
+
+def test_deferred_note_notes_once_at_the_end_and_not_when_the_block_fails(monkeypatch):
+    bumps = []
+    monkeypatch.setattr(page_cache, "bump_generation", lambda: bumps.append(1))
+    with page_cache.deferred_note():
+        page_cache.note_content_change()
+        page_cache.note_content_change()
+        assert bumps == []
+    assert bumps == [1]
+    with pytest.raises(RuntimeError), page_cache.deferred_note():
+        page_cache.note_content_change()
+        raise RuntimeError
+    assert bumps == [1]
+
+
+def test_an_import_leaves_related_lists_to_the_pages_and_outdates_its_neighbours(client):
+    chongqing = Region.objects.get(slug="chong-qing")
+    neighbour = make_article(title="重庆旧闻", status=Article.Status.PUBLISHED)
+    neighbour.regions.add(chongqing)
+    stranger = make_article(title="别处旧闻", status=Article.Status.PUBLISHED)
+    page_document.refresh([neighbour.pk, stranger.pk])
+    assert Article.objects.get(pk=neighbour.pk).related_ids == [] == Article.objects.get(pk=stranger.pk).related_ids
+
+    report = import_paths([SEED], publish=True)
+
+    imported = Article.objects.get(slug=report.results[0].slug)
+    assert imported.page_document.get("header_html")  # its page document is built...
+    assert imported.related_ids is None  # ...and its related articles are ranked when its page is first viewed
+    assert Article.objects.get(pk=neighbour.pk).related_ids is None  # it may now be among the neighbour's
+    assert Article.objects.get(pk=stranger.pk).related_ids == []
+    related = client.get(neighbour.get_absolute_url()).context["related_articles"]
+    assert related == [imported]
+    assert Article.objects.get(pk=neighbour.pk).related_ids == [imported.pk]  # ranked once, and stored
+
+
+@pytest.mark.parametrize(("table", "name", "column"), [
+    ("articles_article", "article_original_url", "original_url"),
+    ("articles_image", "image_remote_url", "remote_url"),
+])
+def test_the_urls_an_import_looks_up_are_indexed(table, name, column):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    assert constraints[name]["index"] and constraints[name]["columns"] == [column]
+
+
+def test_bylines_keep_the_order_and_roles_of_the_credits():
+    report = import_paths([SEED], publish=True)
+    article = Article.objects.get(slug=report.results[0].slug)
+    bylines = list(article.bylines.order_by("order").values_list("order", "role"))
+    assert [order for order, _ in bylines] == list(range(1, len(bylines) + 1))
+    assert {role for _, role in bylines} <= set(ArticleAuthor.Role.values)
+
+
+def test_a_file_that_lost_a_race_with_another_writer_is_imported_again(monkeypatch, tmp_path):
+    """Another writer (an import worker, the admin) created the same author or source first: the file's
+    transaction fails on the unique key, and the file is imported once more, whole. A second failure is the
+    file's: it is reported and saves nothing."""
+    from django.db import IntegrityError
+
+    from articles.importer import run
+
+    real, calls = run.save_bylines, []
+
+    def save_bylines(article, repaired, *, races=1):
+        calls.append(article.pk)
+        real(article, repaired)
+        if len(calls) <= races:
+            raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(run, "save_bylines", save_bylines)
+    result = run.import_markdown_file(SEED, publish=True)
+    assert result.status == "created" and len(calls) == 2
+    article = Article.objects.get()
+    assert article.bylines.count() >= 5 and article.revisions.count() == 1  # the second attempt's only
+
+    calls.clear()
+    monkeypatch.setattr(run, "save_bylines", lambda article, repaired: save_bylines(article, repaired, races=9))
+    changed = tmp_path / SEED.name
+    changed.write_text(SEED.read_text(encoding="utf-8").replace("重庆", "重庆市", 1), encoding="utf-8")
+    result = run.import_markdown_file(changed, publish=True)
+    assert result.status == "failed" and "duplicate key" in result.reason and len(calls) == 2
+    assert Article.objects.get().source_checksum == article.source_checksum  # unchanged
