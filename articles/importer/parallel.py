@@ -14,7 +14,8 @@ locked" instead of waiting for a file's transaction.
 Interrupting (Ctrl-C, SIGTERM to the parent): no new file is started, and the files being imported
 are finished (unreported: the same command run again finds them unchanged), then the run stops as it
 does without ``--jobs``. The workers ignore SIGINT, so Ctrl-C in a terminal (which signals the whole
-process group) does not cut them short.
+process group) does not cut them short. A SIGTERM to every process (a service manager stopping the
+group) ends the workers too: the files they were importing roll back, as a killed import's do.
 """
 
 import multiprocessing

@@ -11,6 +11,9 @@ Resuming: each file is its own transaction, and already-imported files are recog
 checksum before parsing (``unchanged``), so after an interruption the same command goes on
 where it stopped. Ctrl-C (or SIGTERM) rolls back the file being imported, prints what was
 done, and exits with 130 (143 for SIGTERM).
+
+``--jobs N`` (PostgreSQL) imports N files at once in worker processes: see
+``articles.importer.parallel``.
 """
 
 import signal
