@@ -48,7 +48,7 @@ from articles import figure_marks
 from articles.deferral import deferring
 from articles.models import Article, ArticleAuthor, StatisticFigure
 from articles.seo import describe
-from articles.shown import articles_showing, stored_before_save
+from articles.shown import CATALOG, articles_showing, stored_before_save
 from articles.templatetags.articles_tags import describe as describe_picture
 from articles.templatetags.articles_tags import gallery_items, remote_src
 
@@ -413,7 +413,7 @@ def _about_to_delete(sender, instance, **kwargs):
 
 
 def _saved(sender, instance, created=False, **kwargs):
-    if created and sender in _CATALOG:
+    if created and sender in CATALOG:
         return  # nothing shows a new source, author, region, image or tag yet
     # An article's neighbours' related lists may change when it is new, published or rescheduled.
     before = stored_before_save(instance) if sender is Article else None
@@ -440,7 +440,6 @@ def _relinked(sender, instance, action, reverse, pk_set, **kwargs):
 
 
 _TAXONOMY = set()  # the through models of what related articles are ranked by (tags, regions)
-_CATALOG = set()  # the rows an article links to
 
 
 def connect_refresh() -> None:
@@ -458,7 +457,6 @@ def connect_refresh() -> None:
         pre_delete.connect(_about_to_delete, sender=model, dispatch_uid=uid)
         post_delete.connect(_deleted, sender=model, dispatch_uid=uid)
     _TAXONOMY.update({Article.regions.through, TaggedItem})
-    _CATALOG.update({Image, Source, Author, Region, Tag})
     for through in (Article.regions.through, Article.data_sources.through, TaggedItem):
         m2m_changed.connect(_relinked, sender=through, dispatch_uid=f"newsroom-page-document-{through._meta.label_lower}")
 

@@ -14,6 +14,7 @@ from taggit.models import Tag, TaggedItem
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure
 
 VERIFIED = StatisticFigure.Status.VERIFIED
+CATALOG = (Source, Author, Region, Image, Tag)  # rows an article links to; nothing shows a new one yet
 _STORED = "_newsroom_stored_before_save"  # set on an article just before its save
 
 

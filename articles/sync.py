@@ -28,13 +28,13 @@ from contextvars import ContextVar
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
-from taggit.models import Tag, TaggedItem
+from taggit.models import TaggedItem
 
 from articles import page_document
 from articles.cache import note_content_change
 from articles.deferral import deferring
-from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source, StatisticFigure, Withdrawal
-from articles.shown import articles_showing, stored_before_save
+from articles.models import Article, ArticleAuthor, ArticleImage, StatisticFigure, Withdrawal
+from articles.shown import CATALOG, articles_showing, stored_before_save
 
 VERIFIED = StatisticFigure.Status.VERIFIED
 # Article fields that decide what the public document shows, or whether there is one.
@@ -42,7 +42,6 @@ DOCUMENT_FIELDS = frozenset({
     "slug", "title", "summary", "body", "body_html", "status", "published_at", "language", "original_url",
     "categories", "publisher", "syndicator", "lead_image", "publisher_id", "syndicator_id", "lead_image_id",
 })
-CATALOG = (Source, Author, Region, Image, Tag)  # rows an article links to; nothing shows a new one yet
 _PREVIOUS_FIGURE = "_newsroom_sync_previous_figure"  # set on a figure just before its save
 
 
