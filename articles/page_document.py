@@ -254,7 +254,7 @@ def document_for(article) -> dict:
 
 # --- refreshing -----------------------------------------------------------------------------------------------
 
-# While a deferred_refresh() block runs: {"documents": article ids, "neighbours": article ids}.
+# While a deferred_refresh() block runs: {"documents": article ids, "neighbours": article ids, "rank": bool}.
 _pending = ContextVar("newsroom_page_documents_pending", default=None)
 
 
@@ -339,8 +339,7 @@ def deferred_refresh(*, even_on_error=False, rank=True):
     run, whose files each commit on their own, refreshes those that did when it is interrupted
     (ids rolled back since are skipped). ``rank=False``: see ``refresh()``.
     """
-    return deferring(_pending, lambda: {"documents": set(), "neighbours": set(), "rank": rank}, _refresh_pending,
-                     even_on_error=even_on_error)
+    return deferring(_pending, lambda: _no_refreshes(rank=rank), _refresh_pending, even_on_error=even_on_error)
 
 
 @contextmanager
@@ -348,9 +347,14 @@ def refreshes_asked():
     """Yield a dict that, when the block ends, holds the refreshes the saves inside it asked for
     (``{"documents": ids, "neighbours": ids}``), made by nobody: for a process that hands them to another
     (an import worker to its parent, see ``articles.importer.parallel``). Empty when the block raises."""
-    asked = {"documents": set(), "neighbours": set()}
-    with deferring(_pending, lambda: {"documents": set(), "neighbours": set(), "rank": False}, asked.update):
+    asked = _no_refreshes(rank=False)
+    with deferring(_pending, lambda: _no_refreshes(rank=False), asked.update):
         yield asked
+
+
+def _no_refreshes(*, rank):
+    """What a ``deferred_refresh()`` block collects, before anything is asked."""
+    return {"documents": set(), "neighbours": set(), "rank": rank}
 
 
 def _refresh_pending(pending):

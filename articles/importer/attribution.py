@@ -4,6 +4,8 @@ Used by the importer (``run.py``) for new files and by the "re-run credit extrac
 action (``reextract_credits``) on an article's verbatim source.
 """
 
+from functools import cache
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -45,14 +47,14 @@ def source_named(name, kind):
 def sources_named(names, kind) -> list:
     """The Sources of ``names`` (as ``source_named`` finds them, in order, each once): one query for those
     known by name."""
-    names = [name for name in dict.fromkeys(clean_text(name).strip("《》 ")[:200] for name in names) if name]
-    found = {source.name: source for source in Source.objects.filter(name__in=names)} if names else {}
-    if missing := sorted(name for name in names if name not in found):  # sorted: writers lock rows in one order
-        aliased = list(Source.objects.exclude(aliases=[]))
-        for name in missing:
-            found[name] = next((s for s in aliased if name in s.aliases), None) or Source.objects.get_or_create(
-                name=name, defaults={"kind": kind})[0]
-    return list({found[name].pk: found[name] for name in names}.values())
+    aliased = cache(lambda: list(Source.objects.exclude(aliases=[])))  # read only when a name is not known
+
+    def find_or_create(name):
+        return next((s for s in aliased() if name in s.aliases), None) or Source.objects.get_or_create(
+            name=name, defaults={"kind": kind})[0]
+
+    names = (clean_text(name).strip("《》 ")[:200] for name in names)
+    return _each_once(_rows_named(Source, (name for name in names if name), find_or_create).values())
 
 
 def find_publisher(repaired, original_url, syndicator):
@@ -72,21 +74,29 @@ def find_publisher(repaired, original_url, syndicator):
 
 def authors_named(names) -> dict:
     """``{name: Author}`` for ``names``, the new ones created: one query for those already known."""
-    names = list(dict.fromkeys(names))
-    found = {author.name: author for author in Author.objects.filter(name__in=names)} if names else {}
-    for name in sorted(set(names) - found.keys()):  # sorted: concurrent writers lock new rows in one order
-        found[name], _ = Author.objects.get_or_create(name=name)
-    return found
+    return _rows_named(Author, names, lambda name: Author.objects.get_or_create(name=name)[0])
 
 
 def tags_named(names) -> list:
     """The taggit Tags of ``names`` (each once), the new ones created as taggit does with TAGGIT_CASE_INSENSITIVE:
     one query for those known by name."""
+    return _each_once(_rows_named(
+        Tag, names, lambda name: Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})[0]).values())
+
+
+def _rows_named(model, names, create) -> dict:
+    """``{name: row}`` of ``model`` for ``names``, in their order: those known by name read in one query, the others
+    from ``create(name)``, in sorted order (concurrent writers then lock new rows in one order)."""
     names = list(dict.fromkeys(names))
-    found = {tag.name: tag for tag in Tag.objects.filter(name__in=names)} if names else {}
-    for name in sorted(set(names) - found.keys()):  # sorted: concurrent writers lock new rows in one order
-        found[name], _ = Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})
-    return list({found[name].pk: found[name] for name in names}.values())
+    found = {row.name: row for row in model.objects.filter(name__in=names)} if names else {}
+    for name in sorted(set(names) - found.keys()):
+        found[name] = create(name)
+    return {name: found[name] for name in names}
+
+
+def _each_once(rows) -> list:
+    """``rows`` without repeats (two names may find one row: an alias, a name differing in case), in order."""
+    return list({row.pk: row for row in rows}.values())
 
 
 def save_images(article, repaired, fields, notes, *, user=None) -> list:
