@@ -4,6 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article, ArticleAuthor, Author, Region, Source
 
@@ -74,7 +75,8 @@ def test_sitemap_lists_only_published_content(client, mixed_articles):
         assert f"http://testserver{mixed_articles[key].get_absolute_url()}" not in locations
     lastmods = [url.findtext(f"{SITEMAP}lastmod") for url in root.findall(f"{SITEMAP}url")
                 if url.findtext(f"{SITEMAP}loc").endswith(published.get_absolute_url())]
-    assert lastmods == [published.updated_at.date().isoformat()]
+    # The date in the site's time zone (TIME_ZONE), as the sitemap writes it: not UTC's, a day behind until 08:00.
+    assert lastmods == [timezone.localdate(published.updated_at).isoformat()]
 
 
 def test_sitemap_lists_pages_with_published_articles_only(client, mixed_articles):
