@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from articles.extraction.figures import extract_figures, prepare_regions
 from articles.extraction.regions import build_matcher
-from articles.models import FigureChange, Indicator, Region, StatisticFigure
+from articles.models import FigureChange, Indicator, Region, Source, StatisticFigure
 from articles.page_document import deferred_refresh
 from articles.workflow import PUBLISH_PERMISSION
 
@@ -69,8 +69,15 @@ class ExtractionContext:
     ``load()`` reads them once; pass it to ``extract_candidates`` when extracting many articles.
     """
 
-    def __init__(self, *, regions, indicators):
+    def __init__(self, *, regions, indicators, sources=()):
         self.regions = list(regions)
+        # (name, aliases) of every source: which source a data-source credit names (source_names()).
+        self._source_by_alias = {}
+        self._source_names = set()
+        for name, aliases in sources:
+            self._source_names.add(name)
+            for alias in aliases or ():
+                self._source_by_alias.setdefault(alias, name)
         self._by_slug = {region.slug: region for region in self.regions}
         self._by_name = {}
         for region in self.regions:
@@ -85,7 +92,15 @@ class ExtractionContext:
 
     @classmethod
     def load(cls):
-        return cls(regions=Region.objects.all(), indicators=Indicator.objects.all())
+        return cls(regions=Region.objects.all(), indicators=Indicator.objects.all(),
+                   sources=Source.objects.values_list("name", "aliases"))
+
+    def source_names(self, names) -> list:
+        """The names of the sources ``names`` credit, as ``attribution.sources_named`` finds them (a source's name,
+        else that of the first source, in the sources' order, with it as an alias, else the name of the source it
+        creates), each once, sorted."""
+        keys = [key for key in map(Source.clean_name, names) if key]
+        return sorted({key if key in self._source_names else self._source_by_alias.get(key, key) for key in keys})
 
     @cached_property
     def region_matcher(self):
@@ -149,8 +164,13 @@ class ExtractionResult:
         return f"{self.slug}: " + ", ".join(parts)
 
 
-def extract_candidates(article, *, context: ExtractionContext | None = None) -> ExtractionResult:
+def extract_candidates(article, *, context: ExtractionContext | None = None, regions=None, sources=None, figures=None,
+                       new=False) -> ExtractionResult:
     """Extract the figures of ``article`` (its ``body_text``) and store them as candidates.
+
+    An import passes what it has at hand: the article's ``regions`` and data ``sources`` (else read from the
+    database), the ``figures`` it extracted beforehand with those sources' names, sorted (else extracted now), and
+    ``new`` when it created the article in this transaction (it has no figures yet: none are read).
 
     Unreviewed candidates are replaced: found again, they are updated in place (same id); not found
     again, deleted. Reviewed figures (see the module docstring) are never deleted or overwritten, and a
@@ -159,19 +179,20 @@ def extract_candidates(article, *, context: ExtractionContext | None = None) -> 
     'edited' change without a user). Returns an ``ExtractionResult``.
     """
     context = context or ExtractionContext.load()
-    sources = list(article.data_sources.all())
+    # By name, in Python's order whatever the database's collation: the first named in a sentence is its source.
+    sources = sorted(article.data_sources.all() if sources is None else sources, key=lambda source: source.name)
     text = article.body_text or ""
-    candidates = extract_figures(
+    candidates = figures if figures is not None else extract_figures(
         text,
         published_at=article.published_at,
-        regions=list(article.regions.all()),
+        regions=list(article.regions.all()) if regions is None else regions,
         data_sources=[source.name for source in sources],
         known_regions=context.known_regions,
     )
     source_named = {name: source for source in sources for name in [source.name, *(source.aliases or [])]}
     result = ExtractionResult(slug=article.slug, found=len(candidates))
     with transaction.atomic(savepoint=False), deferred_refresh():  # no caller goes on after an error
-        figures = list(
+        figures = [] if new else list(
             StatisticFigure.objects.filter(article=article)
             .annotate(has_changes=Exists(FigureChange.objects.filter(figure=OuterRef("pk"))))
             .select_for_update()

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles import workflow
 from articles.cache import bump_generation
-from articles.export import serialize_article
+from articles.export import export_documents, export_rows
 from articles.importer.ndjson import restore_article
 from articles.models import Article, ArticleAuthor, ArticleImage, ArticleRevision, StatisticFigure
 from articles.sanitize import html_to_text
@@ -33,8 +33,14 @@ CHARACTER_DIFF_MIN_RATIO = 0.4
 
 
 def article_document(article: Article) -> dict:
-    """The article's full export document, read fresh from the database."""
-    return serialize_article(Article.objects.for_export().get(pk=article.pk), full=True)
+    """The article's full export document, read fresh from the database: as ``serialize_article(full=True)`` writes
+    it, built as the NDJSON dump builds its documents (plain rows, a query per relation, no model instances: every
+    save of an article and every imported file records one)."""
+    rows = list(export_rows(Article.objects.filter(pk=article.pk), full=True))
+    if not rows:
+        raise Article.DoesNotExist(f"no article {article.pk}")
+    (document,) = export_documents(rows, full=True)
+    return document
 
 
 def _comparable(document: dict) -> dict:

@@ -15,10 +15,12 @@ without either the phase is skipped).
    measured, not one picture row that all of them share) and a sentence with its number in the middle
    of its body. Written to a temporary folder, 50 files per subfolder, removed afterwards.
 2. The import (a child process on that database): a fresh database (migrate, not timed), then
-   ``call_command("import_articles", subfolder, publish=True)`` per subfolder, as ``make demo``
-   runs it, timed with ``time.perf_counter``, until all are imported or ``--import-seconds``
-   have passed (the rate is then that of the files imported; at the target rate 1,000 files take
-   10 s, so the limit only cuts runs far below it). Queries are counted with a
+   ``call_command("import_articles", *subfolders, publish=True, jobs=N)`` once, ``N`` from
+   ``--import-jobs`` (default: one worker per core), timed with ``time.perf_counter``. With
+   ``--import-jobs 1`` (no workers, as ``make demo`` imports) one call per subfolder instead, until
+   all are imported or ``--import-seconds`` have passed (the rate is then that of the files
+   imported; at the target rate 1,000 files take 10 s, so the limit only cuts runs far below it).
+   Queries are counted with a
    ``connection.execute_wrapper`` (a counter only: ``CaptureQueriesContext`` would keep 1,000
    articles' SQL text in memory and time every statement). Memory: the process's resident size
    before the import (``VmRSS``) and its peak during it (``VmHWM``, reset beforehand where the
@@ -252,7 +254,8 @@ def run_import(args):
               f" item id, original URL, image URLs and one sentence); import_articles --publish in a child process,"
               f" no image downloads, "
               + (f"{BATCH} files per call, {limit}" if args.import_jobs == 1 else
-                 f"--jobs {args.import_jobs}: one call, its workers' CPU time counted, not their queries or memory")
+                 f"--jobs {args.import_jobs}: one call, its workers' CPU time counted, not their memory (nor, on"
+                 " PostgreSQL, where they save the files, their queries)")
               + ("; under cProfile (slower)" if args.import_profile else ""), flush=True)
         result = run_import_child(folders, {**run.cache_env("off"), **overrides}, args.import_seconds,
                                   args.import_profile, args.import_jobs)
@@ -280,9 +283,10 @@ def report(result, count):
     print()
     header = ("workload", "mode", "articles/s", "ms/article", "queries/article", "peak memory", "target", "OK/MISS")
     jobs = result.get("jobs", 1)
+    workers_save = jobs > 1 and result["vendor"] == "postgresql"  # articles.importer.parallel: their queries are theirs
     line = (f"import_articles, {imported:,} seed-sized files", "in-process" if jobs == 1 else f"--jobs {jobs}",
             f"{rate:,.1f}", f"{seconds / imported * 1000:.1f}",
-            f"{result['queries'] / imported:.1f}" if jobs == 1 else "(in workers)",
+            "(in workers)" if workers_save else f"{result['queries'] / imported:.1f}",
             f"{run.mb(result['peak'])} (+{run.mb(growth)})", f"≥{TARGET_ARTICLES_PER_SECOND} articles/s", verdict(rate))
     run.print_markdown(header, [line], numeric={2, 3, 4})
     print()
@@ -292,8 +296,9 @@ def report(result, count):
     if result.get("profile"):
         print(result["profile"])
     met = int(rate >= TARGET_ARTICLES_PER_SECOND)
-    mode, rest = ("in-process", f" {result['queries'] / imported:.0f} queries/article, peak {run.mb(result['peak'])}"
-                  f" (+{run.mb(growth)})") if jobs == 1 else (f"--jobs {jobs}", f" {jobs} worker processes")
+    mode = "in-process" if jobs == 1 else f"--jobs {jobs}"
+    rest = (f" {jobs} worker processes saving" if workers_save else
+            f" {result['queries'] / imported:.0f} queries/article, peak {run.mb(result['peak'])} (+{run.mb(growth)})")
     return (f"SUMMARY (import, {mode}): {met}/1 targets met{'' if met else ', 1 target(s) MISSED'}:"
             f" {rate:,.1f} articles/s (≥{TARGET_ARTICLES_PER_SECOND}) {verdict(rate)};{rest}")
 

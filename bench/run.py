@@ -712,8 +712,9 @@ def main(argv=None):
                         help="seed-sized Markdown files imported in the import phase (default 1000)")
     parser.add_argument("--import-seconds", type=float, default=45.0,
                         help="stop the import after the batch that passes this many seconds (default 45; 0: no limit)")
-    parser.add_argument("--import-jobs", type=int, default=1, metavar="N",
-                        help="import_articles --jobs N in the import phase (PostgreSQL only; default 1)")
+    parser.add_argument("--import-jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="import_articles --jobs N in the import phase, one call over all the files (default: one"
+                             " per core; 1: no workers, 50 files per call)")
     parser.add_argument("--import-profile", type=int, default=0, metavar="N",
                         help="run the import under cProfile and print its N most expensive calls (cumulative)")
     parser.add_argument("--skip-import", action="store_true", help="no import phase")

@@ -1,19 +1,25 @@
-"""import_articles --jobs N: files imported by worker processes, on PostgreSQL only."""
+"""import_articles --jobs N: worker processes import whole files (PostgreSQL) or prepare them for this process to save
+(SQLite); either way what one process would save, reported in the files' order."""
 
 import re
 
 import pytest
 from django.db import connection
 
+from articles.figure_review import ExtractionContext
 from articles.importer.parallel import parallel_import_error
+from articles.importer.run import prepare_markdown
 from articles.models import Article, ArticleRevision, Source
+from articles.revisions import article_document
 from bench.importing import vary_article
 
 from .factories import SEED
-from .test_import_command import folder_of, import_command
+from .test_import_command import import_command, interrupt_at
 
 POSTGRES = connection.vendor == "postgresql"
 RESULT_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] (\w+)\s+(\S+)")
+# What differs between two imports of the same files: the rows' ids and when they were written.
+VOLATILE = {"id", "created_at", "updated_at", "imported_at"}
 
 
 def seed_copies(folder, numbers):
@@ -30,23 +36,76 @@ def results_of(output):
     return [(int(m[1]), m[3], m[4].rsplit("/", 1)[-1].rstrip(":")) for m in map(RESULT_LINE.match, output.splitlines()) if m]
 
 
-def test_jobs_are_refused_with_the_reason():
-    assert parallel_import_error(1) == ""
-    assert "between 1 and" in parallel_import_error(0)
-    assert ("PostgreSQL" in parallel_import_error(2)) != POSTGRES
+def documents():
+    """``{file name: full export document without ids and times}`` of every article."""
+    return {
+        article.source_filename: {k: v for k, v in article_document(article).items() if k not in VOLATILE}
+        for article in Article.objects.all()
+    }
+
+
+def test_jobs_out_of_range_are_refused_with_the_reason():
+    assert parallel_import_error(1) == parallel_import_error(32) == ""
+    assert "between 1 and 32" in parallel_import_error(0)
+    assert "between 1 and 32" in parallel_import_error(33)
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(POSTGRES, reason="the refusal is SQLite's")
-def test_jobs_on_sqlite_stop_before_importing_anything(tmp_path):
-    out, _, error = import_command(folder_of(tmp_path, 3), jobs=2)
-    assert "--jobs needs PostgreSQL: SQLite lets one writer in at a time" in str(error)
-    assert not Article.objects.exists()
+def test_preparing_a_file_never_touches_the_database(django_assert_num_queries):
+    context = ExtractionContext.load()
+    with django_assert_num_queries(0):
+        prepared = prepare_markdown(SEED.read_bytes(), SEED.name, context=context)
+    assert prepared.figures and prepared.regions and prepared.source_names
+    assert prepared.text["search_text"] and prepared.text["body_html"].startswith("<")
 
 
-@pytest.mark.skipif(not POSTGRES, reason="--jobs needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL the workers save: they see only what is committed
+def test_jobs_save_what_one_process_saves_and_report_in_order(tmp_path):
+    folder = seed_copies(tmp_path / "articles", range(1, 7))
+    (folder / "a_07.md").write_bytes(b"no front matter")
+    (folder / "a_08.md").write_bytes((folder / "a_01.md").read_bytes())  # prepared before a_01.md is saved
+
+    out, _, error = import_command(folder, publish=True, jobs=2, verbosity=2)
+
+    expected = [(n, "created", f"a_{n:02d}.md") for n in range(1, 7)] + [(7, "failed", "a_07.md"),
+                                                                        (8, "unchanged", "a_08.md")]
+    assert results_of(out) == expected, out
+    assert "1 file(s) failed" in str(error)
+    assert ArticleRevision.objects.count() == 6
+    # The page documents were rebuilt once, at the end of the run, as without --jobs.
+    assert all(a.page_document.get("header_html") for a in Article.objects.all())
+    in_workers = documents()
+    assert len(in_workers) == 6 and all(d["figures"] and d["authors"] and d["images"] for d in in_workers.values())
+
+    Article.objects.all().delete()
+    out, _, error = import_command(folder, publish=True, verbosity=2)
+    assert results_of(out) == expected, out
+    assert documents() == in_workers
+
+    out, _, error = import_command(folder, publish=True, jobs=2)
+    assert "7 unchanged" in out and "1 failed" in out
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(POSTGRES, reason="on PostgreSQL the workers save the files: the interruption is raised here")
+def test_interrupted_jobs_roll_back_the_file_being_saved_and_resume(tmp_path, monkeypatch):
+    folder = seed_copies(tmp_path / "articles", range(1, 7))
+    interrupt_at(monkeypatch, "a_04.md")
+    out, _, error = import_command(folder, jobs=2, verbosity=2, no_progress=True)
+
+    assert error is not None and error.returncode == 130
+    assert out.splitlines()[-1] == "3 file(s): 3 created"
+    assert sorted(Article.objects.values_list("source_filename", flat=True)) == ["a_01.md", "a_02.md", "a_03.md"]
+
+    monkeypatch.undo()
+    out, _, error = import_command(folder, jobs=2)
+    assert error is None and out.splitlines()[-1] == "6 file(s): 3 created, 3 unchanged (3 already imported)"
+    assert Article.objects.count() == ArticleRevision.objects.count() == 6
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the workers save only on PostgreSQL")
 @pytest.mark.django_db(transaction=True)  # the workers are other processes: they see only what is committed
-def test_jobs_import_each_file_once_and_report_in_order(tmp_path):
+def test_workers_saving_at_once_import_each_file_whole(tmp_path):
     folder = seed_copies(tmp_path / "articles", range(1, 7))
     (folder / "a_07.md").write_bytes(b"no front matter")
     # Every source (publisher, syndicator, data sources) and author is new, to both workers at once: they race to

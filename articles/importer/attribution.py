@@ -53,7 +53,7 @@ def sources_named(names, kind) -> list:
         return next((s for s in aliased() if name in s.aliases), None) or Source.objects.get_or_create(
             name=name, defaults={"kind": kind})[0]
 
-    names = (clean_text(name).strip("《》 ")[:200] for name in names)
+    names = (Source.clean_name(name) for name in names)
     return _each_once(_rows_named(Source, (name for name in names if name), find_or_create).values())
 
 
@@ -191,10 +191,23 @@ def save_bylines(article, repaired):
     shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
-def save_data_sources(article, repaired):
+def data_source_names(repaired) -> list:
+    """The names the file's data-source credits give (the article's and its pictures'), in order."""
     credits = [c for c in repaired.credits if c.kind == "data_source"]
     credits += [c for ref in repaired.images for c in ref.credits if c.kind == "data_source"]
-    article.data_sources.set(sources_named((name for credit in credits for name in credit.organizations), Source.Kind.DATA))
+    return [name for credit in credits for name in credit.organizations]
+
+
+def save_data_sources(article, repaired, *, new=False) -> list:
+    """Make the file's data sources the article's; returns them. ``new``: the article was just created (no rows to
+    compare with: they are inserted at once)."""
+    sources = sources_named(data_source_names(repaired), Source.Kind.DATA)
+    if new:  # bulk_create() sends no signals: the new article's own save asked for what linking would
+        through = Article.data_sources.through
+        through.objects.bulk_create(through(article=article, source=source) for source in sources)
+    else:
+        article.data_sources.set(sources)
+    return sources
 
 
 def detect_regions(text, title, *, context=None):

@@ -1,60 +1,72 @@
-"""``import_articles --jobs N``: import N files at once, each in a worker process of its own.
+"""``import_articles --jobs N``: N worker processes share the CPU work of an import; results in the files' order.
 
-Most of an import is CPU work in Python (parsing, repairing and sanitizing the body, segmenting it,
-extracting figures) and one process uses one core. Workers are started fresh (``spawn``, not
-``fork``: the parent's database connections and connection pool must not be shared) and each
-imports whole files, as ``import_articles`` does without ``--jobs``: a transaction per file, the
-same results. The parent only hands out files, reports the results in the files' order and, at the
-end, rebuilds the page documents of every imported article once (the workers hand it the refreshes
-their saves asked for).
+Most of an import is CPU work in Python before any row is written: parsing, repairing and sanitizing the body,
+segmenting it for search, finding its regions and extracting its figures (``run.prepare_markdown``). One process
+uses one core. How the workers share it depends on the database:
 
-PostgreSQL only: SQLite lets one writer in at a time, and a second one fails with "database is
-locked" instead of waiting for a file's transaction.
+- **PostgreSQL** takes many writers at once: each worker imports whole files (prepares and saves each in its own
+  transaction, as ``import_articles`` does without ``--jobs``), so the server's own work on the rows (indexes, the
+  write-ahead log) overlaps too. A file whose transaction lost a race with another worker's (the same new author
+  or source) is imported once more (``run.SAVE_ATTEMPTS``).
+- **SQLite** lets one writer in at a time: the workers only prepare the files ahead (they never open the database:
+  they are handed the regions, indicators and sources to match against when they start), and this process saves
+  each one, in order, one transaction per file.
 
-Interrupting (Ctrl-C, SIGTERM to the parent): no new file is started, and the files being imported
-are finished (unreported: the same command run again finds them unchanged), then the run stops as it
-does without ``--jobs``. The workers ignore SIGINT, so Ctrl-C in a terminal (which signals the whole
-process group) does not cut them short. A SIGTERM to every process (a service manager stopping the
+Either way the results are reported in the files' order and the page documents of the imported articles are
+rebuilt once, at the end (the caller's ``deferred_refresh()``). Workers are started fresh (``spawn``, not
+``fork``: the parent's database connections must not be shared), and ignore SIGINT.
+
+Interrupting (Ctrl-C, SIGTERM to the parent): on SQLite, the file being saved rolls back and the work the workers
+did ahead is dropped; on PostgreSQL no new file is started and the files being imported are finished (unreported:
+the same command run again finds them unchanged). A SIGTERM to every process (a service manager stopping the
 group) ends the workers too: the files they were importing roll back, as a killed import's do.
 """
 
 import multiprocessing
 import os
+import pickle
 import signal
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from functools import cache
+from pathlib import Path
 
 from django.db import connection
 
 MAX_JOBS = 32
+AHEAD = 4  # files prepared ahead per worker (SQLite): enough to keep them busy, little memory held
 
 
 def parallel_import_error(jobs: int) -> str:
-    """Why ``jobs`` workers cannot import into this database (or "")."""
+    """Why ``jobs`` is not a number of workers to import with (or "")."""
     if jobs < 1 or jobs > MAX_JOBS:
         return f"--jobs must be between 1 and {MAX_JOBS}"
-    if jobs > 1 and connection.vendor != "postgresql":
-        return (f"--jobs needs PostgreSQL: {connection.display_name} lets one writer in at a time "
-                "(set DATABASE_URL, or import with --jobs 1)")
     return ""
 
 
-def import_in_parallel(files, options, *, jobs):
-    """``(number, path, results)`` of each file, in order, imported by ``jobs`` worker processes (a generator).
-
-    The refreshes the workers' saves asked for are requested here, inside the caller's ``deferred_refresh()``.
-    """
-    from articles import page_document
-
+def import_in_parallel(files, options, *, jobs, context):
+    """``(number, path, results)`` of each file, in order, with ``jobs`` worker processes (a generator).
+    ``context()`` gives the ``ExtractionContext`` to match against."""
     if error := parallel_import_error(jobs):
         raise ValueError(error)
+    files = [Path(path) for path in files]
+    if connection.vendor == "postgresql":
+        return _workers_save(files, options, jobs=jobs)
+    return _this_process_saves(files, options, jobs=jobs, context=context)
+
+
+def _pool(jobs, *initargs):
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=initargs)
+
+
+def _workers_save(files, options, *, jobs):
+    """Each file imported whole by a worker; the refreshes their saves asked for are asked for here."""
+    from articles import page_document
+
     if options.get("user") is not None:
         raise ValueError("--jobs imports as the command line does: without a user")
     connection.close()  # no connection of ours left open in the middle of the run: the workers hold theirs
-    context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                                   initargs=(connection.settings_dict["NAME"],))
-    futures = []
+    executor = _pool(jobs, connection.settings_dict["NAME"], None)
     try:
         futures = [executor.submit(_import_in_worker, path, options) for path in files]
         for number, (path, future) in enumerate(zip(files, futures, strict=True), start=1):
@@ -67,26 +79,75 @@ def import_in_parallel(files, options, *, jobs):
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _this_process_saves(files, options, *, jobs, context):
+    """Markdown files prepared by the workers and saved here, NDJSON dumps imported here."""
+    from articles.importer.run import EXPORT_SUFFIXES, import_file, read_markdown, save_markdown
+
+    download = options["download_images"] and not options["dry_run"]
+    # Pickled here, unpickled there once Django is set up: it holds model instances.
+    executor = _pool(jobs, None, pickle.dumps(context()))
+    ahead = deque()  # (number, path, what to do with it), in the files' order
+
+    def start(number, path):
+        if path.suffix.lower() in EXPORT_SUFFIXES:
+            ahead.append((number, path, None))
+            return
+        data = read_markdown(path, download_images=download)
+        if isinstance(data, bytes):
+            ahead.append((number, path, executor.submit(_prepare, data, path.name)))
+        else:  # failed or unchanged: nothing to prepare
+            ahead.append((number, path, data))
+
+    try:
+        waiting = enumerate(files, start=1)
+        for number, path in waiting:
+            start(number, path)
+            if len(ahead) >= jobs * AHEAD:
+                break
+        while ahead:
+            number, path, work = ahead.popleft()
+            if work is None:
+                results = import_file(path, context=context, **options)
+            elif hasattr(work, "result"):
+                results = [save_markdown(path, work.result, context=context(), **options)]
+            else:
+                results = [work]
+            yield number, path, results
+            if (following := next(waiting, None)) is not None:
+                start(*following)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
 # --- in the worker --------------------------------------------------------------------------------------------
 
+_context = None
 
-def _start_worker(database_name):
-    """Set up Django in a new worker process, on the parent's database (a test run's, say)."""
+
+def _start_worker(database_name, context):
+    """Set up Django in a new worker process: on the parent's database (a test run's, say) when it saves files,
+    with ``context`` (a pickled ``ExtractionContext``) when it only prepares them."""
+    global _context
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
     from django.conf import settings
 
-    settings.DATABASES["default"]["NAME"] = database_name
+    if database_name is not None:
+        settings.DATABASES["default"]["NAME"] = database_name
     import django
 
     django.setup()
+    if context is not None:
+        _context = pickle.loads(context)
 
 
-@cache
-def _context():
-    from articles.figure_review import ExtractionContext
+def _worker_context():
+    global _context
+    if _context is None:
+        from articles.figure_review import ExtractionContext
 
-    return ExtractionContext.load()
+        _context = ExtractionContext.load()
+    return _context
 
 
 def _import_in_worker(path, options):
@@ -95,5 +156,11 @@ def _import_in_worker(path, options):
     from articles.page_document import refreshes_asked
 
     with refreshes_asked() as asked:
-        results = list(import_file(path, context=_context, **options))
+        results = list(import_file(path, context=_worker_context, **options))
     return results, asked
+
+
+def _prepare(data, filename):
+    from articles.importer.run import prepare_markdown
+
+    return prepare_markdown(data, filename, context=_context)

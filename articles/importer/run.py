@@ -38,8 +38,10 @@ from taggit.models import TaggedItem
 
 from articles import workflow
 from articles.cache import deferred_note
+from articles.extraction.figures import extract_figures
 from articles.figure_review import ExtractionContext, extract_candidates
 from articles.importer.attribution import (
+    data_source_names,
     detect_regions,
     find_publisher,
     place_images,
@@ -152,8 +154,8 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     ``user`` (an admin upload): Markdown only updates articles the user may edit
     (``workflow.can_edit``; others are "skipped"), and only editors may restore NDJSON dumps.
 
-    ``jobs`` > 1 imports that many files at once, each in a process of its own (PostgreSQL only:
-    ``articles.importer.parallel``); results are still reported in the files' order.
+    ``jobs`` > 1: that many worker processes prepare the Markdown files (parse, sanitize, extract) while this one
+    saves them, in the files' order (``articles.importer.parallel``).
 
     A KeyboardInterrupt propagates: the file (or NDJSON line) being imported is rolled back,
     the ones before it stay saved.
@@ -166,13 +168,14 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     # are each other, and each file would rank and rebuild the ones before it again. More than
     # INLINE_REFRESH_LIMIT go to the task queue; pages build their own meanwhile. Related lists are ranked on the
     # pages' next views: each file would outdate those of the files from the same region before it.
+    context = cache(ExtractionContext.load)  # the regions, indicators and sources, read once, when first needed
     with deferred_refresh(even_on_error=True, rank=False):
         if jobs > 1:
             from articles.importer.parallel import import_in_parallel
 
-            results = import_in_parallel(files, options, jobs=jobs)
+            results = import_in_parallel(files, options, jobs=jobs, context=context)
         else:
-            results = _import_in_turn(files, options)
+            results = _import_in_turn(files, options, context)
         for number, path, file_results in results:
             if on_file:
                 on_file(path, number, len(files))
@@ -183,10 +186,9 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     return report
 
 
-def _import_in_turn(files, options):
+def _import_in_turn(files, options, context):
     """``(number, path, results)`` of each file, imported in this process one after the other: ``results`` imports
     the file as it is read (``import_file``), after the caller's ``on_file``."""
-    context = cache(ExtractionContext.load)  # the regions and indicators, read once, at the first Markdown file
     for number, path in enumerate(files, start=1):
         yield number, path, import_file(path, context=context, **options)
 
@@ -214,24 +216,49 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
     indicators (``ExtractionContext``) to match against, when importing many files.
     """
     path = Path(path)
+    data = read_markdown(path, download_images=download_images and not dry_run)
+    if isinstance(data, ImportResult):
+        return data
+    context = context or ExtractionContext.load()
+    return save_markdown(path, lambda: prepare_markdown(data, path.name, context=context), context=context,
+                         dry_run=dry_run, publish=publish, download_images=download_images, force=force, user=user,
+                         queue_images=queue_images)
+
+
+def read_markdown(path, *, download_images=False):
+    """The bytes of the Markdown file at ``path``, or its result when there is nothing to parse: 'failed' (missing,
+    too large) or 'unchanged' (these exact bytes are stored; with ``download_images``, the images an earlier run
+    may have left undownloaded are fetched now)."""
     try:
         if not path.is_file():
             raise ImportFileError("no such file")
         data = read_limited(path, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
-        known = already_imported(data)
-        if known is not None:  # these exact bytes are stored: nothing to parse or save
-            result = ImportResult(str(path), "unchanged", slug=known.slug)
-            if download_images and not dry_run:  # an earlier run may have stopped before its downloads
-                result.warnings += download_article_images(known, only_remote=True)
-            return result
+    except ImportFileError as error:
+        return ImportResult(str(path), "failed", str(error))
+    known = already_imported(data)
+    if known is None:
+        return data
+    result = ImportResult(str(path), "unchanged", slug=known.slug)
+    if download_images:  # an earlier run may have stopped before its downloads
+        result.warnings += download_article_images(known, only_remote=True)
+    return result
+
+
+def save_markdown(path, prepare, *, context, dry_run=False, publish=False, download_images=False, force=False,
+                  user=None, queue_images=False) -> ImportResult:
+    """Save what ``prepare()`` worked out of the file at ``path`` (a ``PreparedFile``; ``prepare_markdown`` here, or
+    a worker's: ``articles.importer.parallel``) in one transaction, and download or queue its images. Never raises
+    for bad input: returns a 'failed' result. ``context``: the ``ExtractionContext`` the file was prepared with."""
+    try:
+        prepared = prepare()
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
                 with transaction.atomic():
                     # The page document once, when the article and its relations are saved; its updated_at moved
                     # and the page cache told once.
                     with deferred_refresh(), deferred_touch(), deferred_note():
-                        result = _import_bytes(data, path.name, dry_run=dry_run, publish=publish, force=force,
-                                               user=user, context=context)
+                        result = _save_prepared(prepared, context, dry_run=dry_run, publish=publish, force=force,
+                                                user=user)
                     if dry_run:
                         transaction.set_rollback(True)
                 break
@@ -303,16 +330,55 @@ def source_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context=None):
+@dataclass
+class PreparedFile:
+    """What a Markdown file says, worked out without the database (``prepare_markdown``): in this process, or in a
+    worker's while this one saves the file before (``articles.importer.parallel``)."""
+
+    filename: str
+    checksum: str
+    source: object  # frontmatter.SourceFile
+    fields: dict  # _read_meta()
+    repaired: RepairedBody
+    original_url: str
+    key: str  # the story's identity (_identity)
+    warnings: list  # quality warnings (shown in the result and kept on the article)
+    notes: list  # URLs left out
+    text: dict  # title, summary, body and what Article.derive_text() makes of them
+    regions: list  # detect_regions()
+    source_names: list  # the data sources' names, as the figures were extracted with them
+    figures: list  # extract_figures() candidates
+
+
+def prepare_markdown(data, filename, *, context=None) -> PreparedFile:
+    """Parse, repair and sanitize a Markdown file's bytes, find its regions and extract its figures: all the work an
+    import does before the database. Raises ``ImportFileError`` for a file that cannot be imported.
+    ``context``: the ``ExtractionContext`` to match against (read now when None)."""
     source = read_source_file(data, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
-    checksum = source_checksum(data)
     fields = _read_meta(source.meta)
     repaired = repair_body(source.body)
     notes = []
     original_url = valid_url(repaired.linked_urls[0] if repaired.linked_urls else "", notes, "original URL")
-    key = _identity(repaired, original_url)
+    article = Article(title=fields["title"], body=repaired.html, summary=_summary(repaired.html))
+    article.derive_text()
+    context = context or ExtractionContext.load()
+    regions = detect_regions(f"{article.title}\n{article.body_text}", article.title, context=context)
+    source_names = context.source_names(data_source_names(repaired))
+    return PreparedFile(
+        filename=filename, checksum=source_checksum(data), source=source, fields=fields, repaired=repaired,
+        original_url=original_url, key=_identity(repaired, original_url),
+        warnings=_quality_warnings(repaired, fields), notes=notes,
+        text={name: getattr(article, name) for name in ("title", "summary", "body", *Article.DERIVED_FIELDS)},
+        regions=regions, source_names=source_names,
+        figures=extract_figures(article.body_text, published_at=fields["published_at"], regions=regions,
+                                data_sources=source_names, known_regions=context.known_regions),
+    )
 
-    existing = _existing(key, original_url, checksum)
+
+def _save_prepared(prepared, context, *, dry_run, publish, force, user=None):
+    """Save a ``PreparedFile``: find the article it updates, write the article and its rows; an ``ImportResult``."""
+    filename, checksum, fields, repaired = prepared.filename, prepared.checksum, prepared.fields, prepared.repaired
+    existing = _existing(prepared.key, prepared.original_url, checksum)
     if existing is not None:
         if existing.source_checksum == checksum:
             return ImportResult(filename, "unchanged", slug=existing.slug)
@@ -328,18 +394,16 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
                                 slug=existing.slug)
 
     article = existing or Article()
-    warnings = _quality_warnings(repaired, fields)
-    article.title = fields["title"]
-    article.body = repaired.html
-    article.summary = _summary(repaired.html)
+    warnings, notes = list(prepared.warnings), list(prepared.notes)  # a second attempt starts from the same lists
+    article.set_derived_text(prepared.text)
     article.published_at = fields["published_at"]
     article.categories = fields["categories"]
-    article.original_url = original_url
-    article.raw_source = source.text
+    article.original_url = prepared.original_url
+    article.raw_source = prepared.source.text
     article.source_filename = filename
-    article.source_encoding = source.encoding
+    article.source_encoding = prepared.source.encoding
     article.source_checksum = checksum
-    article.source_key = key
+    article.source_key = prepared.key
     article.quality_warnings = warnings
     article.imported_at = timezone.now()
     if user is not None:
@@ -350,7 +414,7 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
         can_publish = publish and not warnings and article.published_at is not None
         article.status = Article.Status.PUBLISHED if can_publish else Article.Status.DRAFT
     article.syndicator = source_named(fields["platform"], Source.Kind.SYNDICATOR) if fields["platform"] else None
-    article.publisher = find_publisher(repaired, original_url, article.syndicator)
+    article.publisher = find_publisher(repaired, prepared.original_url, article.syndicator)
     images = save_images(article, repaired, fields, notes, user=user)  # before the save: it sets the lead image
     article.import_checksum = article.content_checksum()
     # The sources and the lead image are rows just read or written: no query to check that they exist.
@@ -359,10 +423,13 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
 
     place_images(article, images)
     save_bylines(article, repaired)
-    save_data_sources(article, repaired)
-    context = context or ExtractionContext.load()
-    regions = detect_regions(f"{article.title}\n{article.body_text}", article.title, context=context)
-    article.regions.set(regions)
+    sources = save_data_sources(article, repaired, new=existing is None)
+    regions = prepared.regions
+    if existing is None:
+        article.regions.through.objects.bulk_create(
+            article.regions.through(article=article, region=region) for region in regions)
+    else:
+        article.regions.set(regions)
     tags = tags_named(region.short_name or region.name for region in regions)
     if existing is None:
         # bulk_create() sends no signals: the new article's own save above asked for what tagging would (its page
@@ -370,7 +437,11 @@ def _import_bytes(data, filename, *, dry_run, publish, force, user=None, context
         TaggedItem.objects.bulk_create(TaggedItem(content_object=article, tag=tag) for tag in tags)
     else:
         article.tags.set(tags, clear=True)
-    extract_candidates(article, context=context)  # replaces unreviewed candidates only; editors' figures stay
+    # Replaces unreviewed candidates only; editors' figures stay. The figures found while preparing, unless the
+    # data sources are not the ones they were found with (an editor renamed one meanwhile).
+    figures = prepared.figures if sorted(s.name for s in sources) == prepared.source_names else None
+    extract_candidates(article, context=context, regions=regions, sources=sources, figures=figures,
+                       new=existing is None)
     if notes:  # URLs left out: keep the editor informed on the article itself
         article.quality_warnings = warnings + notes
         article.save(update_fields=["quality_warnings"])

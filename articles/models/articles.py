@@ -139,6 +139,7 @@ class Article(models.Model):
 
     # What body_html, body_text and search_text are derived from (derive_text), on every save that writes one of them.
     DERIVED_FROM = ("title", "summary", "body")
+    DERIVED_FIELDS = ("body_html", "body_text", "search_text")
 
     class Meta:
         verbose_name = "文章"
@@ -188,6 +189,13 @@ class Article(models.Model):
         self.body_text = html_to_text(self.body_html)
         self.search_text = segment(f"{self.title}\n{self.summary}\n{self.body_text}")
         self._derived = (source, self.body_html, self.body_text, self.search_text)
+
+    def set_derived_text(self, text: dict):
+        """Take ``DERIVED_FROM`` and ``DERIVED_FIELDS`` from ``text``, as another instance's ``derive_text()`` made
+        them (an import's worker process): this instance's save does not derive them again."""
+        for name in (*self.DERIVED_FROM, *self.DERIVED_FIELDS):
+            setattr(self, name, text[name])
+        self._derived = (tuple(text[name] for name in self.DERIVED_FROM), *(text[name] for name in self.DERIVED_FIELDS))
 
     def _keep_trash_fields(self) -> list[str]:
         """The trash fields describe the trash only: set while TRASHED (whoever set the status: the

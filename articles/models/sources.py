@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from django.db import models
 from django.urls import reverse
 
+from articles.sanitize import clean_text
 from articles.slugs import unique_slug
 
 
@@ -65,3 +66,8 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:source", kwargs={"slug": self.slug})
+
+    @staticmethod
+    def clean_name(name) -> str:
+        """A credited name as a source's name: plain text, without 《》, at most 200 characters ("" for none)."""
+        return clean_text(name).strip("《》 ")[:200]

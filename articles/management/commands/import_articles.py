@@ -12,8 +12,8 @@ checksum before parsing (``unchanged``), so after an interruption the same comma
 where it stopped. Ctrl-C (or SIGTERM) rolls back the file being imported, prints what was
 done, and exits with 130 (143 for SIGTERM).
 
-``--jobs N`` (PostgreSQL) imports N files at once in worker processes: see
-``articles.importer.parallel``.
+``--jobs N``: N worker processes prepare the files (parse, sanitize, extract) while this one saves them, in
+order: see ``articles.importer.parallel``.
 """
 
 import signal
@@ -132,8 +132,8 @@ class Command(BaseCommand):
         parser.add_argument("--download-images", action="store_true", help="Fetch, validate and store remote images.")
         parser.add_argument("--force", action="store_true", help="Overwrite articles edited in the admin since import.")
         parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                            help="Import N files at once, each in a process of its own (PostgreSQL only; "
-                                 "about one per core). Default 1.")
+                            help="Prepare files in N worker processes (parse, sanitize, extract figures) while "
+                                 "this one saves them, in order; about one per core. Default 1: no workers.")
         parser.add_argument("--no-progress", action="store_true",
                             help=f"No progress bar or progress lines on standard error (shown for over {LONG_RUN} articles).")
 
