@@ -199,15 +199,22 @@ def data_source_names(repaired) -> list:
 
 
 def save_data_sources(article, repaired, *, new=False) -> list:
-    """Make the file's data sources the article's; returns them. ``new``: the article was just created (no rows to
-    compare with: they are inserted at once)."""
+    """Make the file's data sources the article's; returns them. ``new``: see ``set_links``."""
     sources = sources_named(data_source_names(repaired), Source.Kind.DATA)
-    if new:  # bulk_create() sends no signals: the new article's own save asked for what linking would
-        through = Article.data_sources.through
-        through.objects.bulk_create(through(article=article, source=source) for source in sources)
-    else:
-        article.data_sources.set(sources)
+    set_links(article.data_sources, sources, new=new)
     return sources
+
+
+def set_links(related, rows, *, new=False):
+    """``related.set(rows)`` for an article's many-to-many manager (``article.regions``); for an article created in
+    this transaction (``new``: it has no links yet, nothing to compare) one INSERT instead. That sends no
+    ``m2m_changed``: the new article's own save already asked for what those receivers would."""
+    if not new:
+        related.set(rows)
+        return
+    through = related.through
+    through.objects.bulk_create(
+        through(**{related.source_field_name: related.instance, related.target_field_name: row}) for row in rows)
 
 
 def detect_regions(text, title, *, context=None):

@@ -50,23 +50,25 @@ def import_in_parallel(files, options, *, jobs, context):
         raise ValueError(error)
     files = [Path(path) for path in files]
     if connection.vendor == "postgresql":
-        return _workers_save(files, options, jobs=jobs)
+        return _workers_save(files, options, jobs=jobs, context=context)
     return _this_process_saves(files, options, jobs=jobs, context=context)
 
 
-def _pool(jobs, *initargs):
+def _pool(jobs, context, database_name=None):
+    """``jobs`` workers, each set up with ``context()`` (pickled here, unpickled there once Django is set up: it holds
+    model instances) and, when they save files, on ``database_name``."""
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=initargs)
+                               initializer=_start_worker, initargs=(pickle.dumps(context()), database_name))
 
 
-def _workers_save(files, options, *, jobs):
+def _workers_save(files, options, *, jobs, context):
     """Each file imported whole by a worker; the refreshes their saves asked for are asked for here."""
     from articles import page_document
 
     if options.get("user") is not None:
         raise ValueError("--jobs imports as the command line does: without a user")
+    executor = _pool(jobs, context, connection.settings_dict["NAME"])
     connection.close()  # no connection of ours left open in the middle of the run: the workers hold theirs
-    executor = _pool(jobs, connection.settings_dict["NAME"], None)
     try:
         futures = [executor.submit(_import_in_worker, path, options) for path in files]
         for number, (path, future) in enumerate(zip(files, futures, strict=True), start=1):
@@ -81,18 +83,16 @@ def _workers_save(files, options, *, jobs):
 
 def _this_process_saves(files, options, *, jobs, context):
     """Markdown files prepared by the workers and saved here, NDJSON dumps imported here."""
-    from articles.importer.run import EXPORT_SUFFIXES, import_file, read_markdown, save_markdown
+    from articles.importer.run import EXPORT_SUFFIXES, ImportResult, import_file, read_markdown, save_markdown
 
-    download = options["download_images"] and not options["dry_run"]
-    # Pickled here, unpickled there once Django is set up: it holds model instances.
-    executor = _pool(jobs, None, pickle.dumps(context()))
+    executor = _pool(jobs, context)
     ahead = deque()  # (number, path, what to do with it), in the files' order
 
     def start(number, path):
         if path.suffix.lower() in EXPORT_SUFFIXES:
             ahead.append((number, path, None))
             return
-        data = read_markdown(path, download_images=download)
+        data = read_markdown(path, download_images=options["download_images"], dry_run=options["dry_run"])
         if isinstance(data, bytes):
             ahead.append((number, path, executor.submit(_prepare, data, path.name)))
         else:  # failed or unchanged: nothing to prepare
@@ -108,10 +108,10 @@ def _this_process_saves(files, options, *, jobs, context):
             number, path, work = ahead.popleft()
             if work is None:
                 results = import_file(path, context=context, **options)
-            elif hasattr(work, "result"):
-                results = [save_markdown(path, work.result, context=context(), **options)]
-            else:
+            elif isinstance(work, ImportResult):
                 results = [work]
+            else:
+                results = [save_markdown(path, work.result, context=context(), **options)]
             yield number, path, results
             if (following := next(waiting, None)) is not None:
                 start(*following)
@@ -121,12 +121,12 @@ def _this_process_saves(files, options, *, jobs, context):
 
 # --- in the worker --------------------------------------------------------------------------------------------
 
-_context = None
+_context = None  # the ExtractionContext the parent handed this worker
 
 
-def _start_worker(database_name, context):
-    """Set up Django in a new worker process: on the parent's database (a test run's, say) when it saves files,
-    with ``context`` (a pickled ``ExtractionContext``) when it only prepares them."""
+def _start_worker(context, database_name):
+    """Set up Django in a new worker process, with ``context`` (a pickled ``ExtractionContext``) and, when it saves
+    files, on the parent's database (a test run's, say)."""
     global _context
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
@@ -137,16 +137,10 @@ def _start_worker(database_name, context):
     import django
 
     django.setup()
-    if context is not None:
-        _context = pickle.loads(context)
+    _context = pickle.loads(context)
 
 
 def _worker_context():
-    global _context
-    if _context is None:
-        from articles.figure_review import ExtractionContext
-
-        _context = ExtractionContext.load()
     return _context
 
 

@@ -48,6 +48,7 @@ from articles.importer.attribution import (
     save_bylines,
     save_data_sources,
     save_images,
+    set_links,
     source_named,
     tags_named,
     valid_url,
@@ -216,7 +217,7 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
     indicators (``ExtractionContext``) to match against, when importing many files.
     """
     path = Path(path)
-    data = read_markdown(path, download_images=download_images and not dry_run)
+    data = read_markdown(path, download_images=download_images, dry_run=dry_run)
     if isinstance(data, ImportResult):
         return data
     context = context or ExtractionContext.load()
@@ -225,23 +226,23 @@ def import_markdown_file(path, *, dry_run=False, publish=False, download_images=
                          queue_images=queue_images)
 
 
-def read_markdown(path, *, download_images=False):
+def read_markdown(path, *, download_images=False, dry_run=False):
     """The bytes of the Markdown file at ``path``, or its result when there is nothing to parse: 'failed' (missing,
-    too large) or 'unchanged' (these exact bytes are stored; with ``download_images``, the images an earlier run
-    may have left undownloaded are fetched now)."""
+    too large) or 'unchanged' (these exact bytes are stored; with ``download_images``, unless ``dry_run``, the
+    images an earlier run may have left undownloaded are fetched now)."""
     try:
         if not path.is_file():
             raise ImportFileError("no such file")
         data = read_limited(path, max_bytes=settings.NEWSROOM_MAX_SOURCE_BYTES)
-    except ImportFileError as error:
-        return ImportResult(str(path), "failed", str(error))
-    known = already_imported(data)
-    if known is None:
-        return data
-    result = ImportResult(str(path), "unchanged", slug=known.slug)
-    if download_images:  # an earlier run may have stopped before its downloads
-        result.warnings += download_article_images(known, only_remote=True)
-    return result
+        known = already_imported(data)
+        if known is None:
+            return data
+        result = ImportResult(str(path), "unchanged", slug=known.slug)
+        if download_images and not dry_run:  # an earlier run may have stopped before its downloads
+            result.warnings += download_article_images(known, only_remote=True)
+        return result
+    except FILE_FAILURES as error:
+        return _failed(path, error)
 
 
 def save_markdown(path, prepare, *, context, dry_run=False, publish=False, download_images=False, force=False,
@@ -265,10 +266,8 @@ def save_markdown(path, prepare, *, context, dry_run=False, publish=False, downl
             except (IntegrityError, OperationalError) as error:
                 if attempt == SAVE_ATTEMPTS or not _lost_a_race(error):
                     raise
-    except ImportFileError as error:
-        return ImportResult(str(path), "failed", str(error))
-    except (ValidationError, DatabaseError) as error:
-        return ImportResult(str(path), "failed", f"could not save: {error}")
+    except FILE_FAILURES as error:
+        return _failed(path, error)
     result.path = str(path)
     if dry_run or result.status not in ("created", "updated"):
         return result
@@ -280,6 +279,14 @@ def save_markdown(path, prepare, *, context, dry_run=False, publish=False, downl
         download_task.enqueue(Article.objects.values_list("pk", flat=True).get(slug=result.slug))
         result.images_queued = True
     return result
+
+
+FILE_FAILURES = (ImportFileError, ValidationError, DatabaseError)  # what a file's result says instead of raising
+
+
+def _failed(path, error) -> ImportResult:
+    reason = str(error) if isinstance(error, ImportFileError) else f"could not save: {error}"
+    return ImportResult(str(path), "failed", reason)
 
 
 def _lost_a_race(error) -> bool:
@@ -425,11 +432,7 @@ def _save_prepared(prepared, context, *, dry_run, publish, force, user=None):
     save_bylines(article, repaired)
     sources = save_data_sources(article, repaired, new=existing is None)
     regions = prepared.regions
-    if existing is None:
-        article.regions.through.objects.bulk_create(
-            article.regions.through(article=article, region=region) for region in regions)
-    else:
-        article.regions.set(regions)
+    set_links(article.regions, regions, new=existing is None)
     tags = tags_named(region.short_name or region.name for region in regions)
     if existing is None:
         # bulk_create() sends no signals: the new article's own save above asked for what tagging would (its page
