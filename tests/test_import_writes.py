@@ -137,3 +137,40 @@ def test_a_file_that_lost_a_race_with_another_writer_is_imported_again(monkeypat
     result = run.import_markdown_file(changed, publish=True)
     assert result.status == "failed" and "duplicate key" in result.reason and len(calls) == 2
     assert Article.objects.get().source_checksum == article.source_checksum  # unchanged
+
+
+@pytest.mark.django_db
+def test_the_context_names_the_sources_a_credit_finds_as_saving_does():
+    from articles.figure_review import ExtractionContext
+    from articles.importer.attribution import sources_named
+    from articles.models import Source
+
+    Source.objects.create(name="测试市统计局", kind=Source.Kind.DATA, aliases=["测统局"])
+    Source.objects.create(name="测试国家局", kind=Source.Kind.DATA, aliases=["测试市统计局"])  # a name wins over an alias
+    credited = ["《测统局》", "测试市统计局", "测试新来源", "测统局", " "]
+    prepared = ExtractionContext.load().source_names(credited)
+
+    assert prepared == sorted(["测试市统计局", "测试新来源"])
+    assert prepared == sorted(source.name for source in sources_named(credited, Source.Kind.DATA))
+
+
+@pytest.mark.django_db
+def test_an_article_given_its_derived_text_does_not_derive_it_again_on_save(monkeypatch):
+    from articles.models import articles as article_models
+
+    prepared = Article(title="标题", summary="摘要", body="<p>正文</p>")
+    prepared.derive_text()
+    text = {name: getattr(prepared, name) for name in ("title", "summary", "body", *Article.DERIVED_FIELDS)}
+    article = make_article(title="旧标题")
+    cleaned = []
+    monkeypatch.setattr(article_models, "clean_body_html", lambda html: cleaned.append(html) or html)
+
+    article.set_derived_text(text)
+    article.save()
+    assert cleaned == []
+    article.refresh_from_db()
+    assert (article.title, article.body_html, article.search_text) == ("标题", text["body_html"], text["search_text"])
+
+    article.body = "<p>改过的正文</p>"  # changed after: derived again
+    article.save()
+    assert cleaned == ["<p>改过的正文</p>"]
