@@ -55,20 +55,54 @@ def record_revision(article: Article, *, user=None, message: str = "", new: bool
     yet and no one else can save it: its first revision, without locking its row or looking for the latest.
     """
     with transaction.atomic(savepoint=False):  # no caller goes on after an error
-        if not new:
-            # Lock the article row: two saves at once must not both take the same number.
-            Article.objects.select_for_update().filter(pk=article.pk).values_list("pk").get()
+        if new:
+            (revision,) = record_first_revisions([FirstRevision(article.pk, user, message)])
+            return revision
+        # Lock the article row: two saves at once must not both take the same number.
+        Article.objects.select_for_update().filter(pk=article.pk).values_list("pk").get()
         document = article_document(article)
-        latest = None if new else ArticleRevision.objects.filter(article_id=article.pk).order_by("-number").first()
+        latest = ArticleRevision.objects.filter(article_id=article.pk).order_by("-number").first()
         if latest is not None and _comparable(latest.data) == _comparable(document):
             return latest
         return ArticleRevision.objects.create(
             article_id=article.pk,
             number=latest.number + 1 if latest else 1,
             created_by=user,
-            message=message[: ArticleRevision._meta.get_field("message").max_length],
+            message=_message(message),
             data=document,
         )
+
+
+@dataclass(frozen=True)
+class FirstRevision:
+    """The first revision to record of an article created in the current transaction (``record_first_revisions``)."""
+
+    article_id: int
+    user: object = None
+    message: str = ""
+
+
+def record_first_revisions(revisions) -> list:
+    """Record the first revision of each article in ``revisions`` (``FirstRevision``), all created in the current
+    transaction and never saved since by anyone else: their documents read together (a query per relation for all
+    of them, as the NDJSON dump reads them) and written in one INSERT. An import saving several files per transaction
+    records its new articles' revisions so (``articles.importer.run``). Returns the revisions, in the same order."""
+    revisions = list(revisions)
+    if not revisions:
+        return []
+    rows = list(export_rows(Article.objects.filter(pk__in=[r.article_id for r in revisions]), full=True))
+    documents = {row["pk"]: document for row, document in zip(rows, export_documents(rows, full=True), strict=True)}
+    if missing := [r.article_id for r in revisions if r.article_id not in documents]:
+        raise Article.DoesNotExist(f"no article {', '.join(map(str, missing))}")
+    return ArticleRevision.objects.bulk_create(
+        ArticleRevision(article_id=r.article_id, number=1, created_by=r.user, message=_message(r.message),
+                        data=documents[r.article_id])
+        for r in revisions
+    )
+
+
+def _message(message: str) -> str:
+    return message[: ArticleRevision._meta.get_field("message").max_length]
 
 
 def restore_revision(revision: ArticleRevision, *, user=None) -> ArticleRevision:

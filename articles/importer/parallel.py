@@ -28,6 +28,7 @@ import pickle
 import signal
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 from django.db import connection
@@ -56,7 +57,7 @@ def import_in_parallel(files, options, *, jobs, context):
 
 def _pool(jobs, context, database_name=None):
     """``jobs`` workers, each set up with ``context()`` (pickled here, unpickled there once Django is set up: it holds
-    model instances) and, when they save files, on ``database_name``."""
+    model instances) and, when they save files, on ``database_name``; else they only prepare files."""
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(pickle.dumps(context()), database_name))
 
@@ -82,41 +83,35 @@ def _workers_save(files, options, *, jobs, context):
 
 
 def _this_process_saves(files, options, *, jobs, context):
-    """Markdown files prepared by the workers and saved here, NDJSON dumps imported here."""
-    from articles.importer.run import EXPORT_SUFFIXES, ImportResult, import_file, read_markdown, save_markdown
+    """Markdown files prepared by the workers and saved here (``run.save_in_turn``), NDJSON dumps imported here."""
+    from articles.importer.run import save_in_turn
 
     executor = _pool(jobs, context)
-    ahead = deque()  # (number, path, what to do with it), in the files' order
+    try:
+        yield from save_in_turn(_prepared_ahead(files, options, executor, ahead=jobs * AHEAD), options, context)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepared_ahead(files, options, executor, *, ahead):
+    """``(number, path, job)`` of each file as ``run.save_in_turn`` takes them, each Markdown file read (its bytes
+    looked up: an 'unchanged' file needs no worker) and given to a worker ``ahead`` files before it is taken."""
+    from articles.importer.run import EXPORT_SUFFIXES, ImportResult, read_markdown
 
     def start(number, path):
         if path.suffix.lower() in EXPORT_SUFFIXES:
-            ahead.append((number, path, None))
-            return
+            return number, path, None
         data = read_markdown(path, download_images=options["download_images"], dry_run=options["dry_run"])
-        if isinstance(data, bytes):
-            ahead.append((number, path, executor.submit(_prepare, data, path.name)))
-        else:  # failed or unchanged: nothing to prepare
-            ahead.append((number, path, data))
+        if isinstance(data, ImportResult):  # failed or unchanged: nothing to prepare
+            return number, path, data
+        return number, path, executor.submit(_prepare, data, path.name).result
 
-    try:
-        waiting = enumerate(files, start=1)
-        for number, path in waiting:
-            start(number, path)
-            if len(ahead) >= jobs * AHEAD:
-                break
-        while ahead:
-            number, path, work = ahead.popleft()
-            if work is None:
-                results = import_file(path, context=context, **options)
-            elif isinstance(work, ImportResult):
-                results = [work]
-            else:
-                results = [save_markdown(path, work.result, context=context(), **options)]
-            yield number, path, results
-            if (following := next(waiting, None)) is not None:
-                start(*following)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    waiting = enumerate(files, start=1)
+    started = deque(start(number, path) for number, path in islice(waiting, ahead))
+    while started:
+        yield started.popleft()
+        if (following := next(waiting, None)) is not None:
+            started.append(start(*following))
 
 
 # --- in the worker --------------------------------------------------------------------------------------------

@@ -25,8 +25,9 @@ that file back, so a file is either fully imported or not at all.
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from django.conf import settings
@@ -62,6 +63,7 @@ from articles.importer.syndicated import (
 )
 from articles.models import Article, Image, Source
 from articles.page_document import deferred_refresh
+from articles.revisions import FirstRevision, record_first_revisions, record_revision
 from articles.sanitize import clean_text, html_to_text
 from articles.sync import deferred_touch
 
@@ -69,6 +71,8 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
 EXPORT_SUFFIXES = {".ndjson", ".jsonl"}
 MIN_ARTICLE_CHARS = 80
 SAVE_ATTEMPTS = 2  # a file whose transaction lost a race with another writer is imported once more
+BATCH_FILES = 20  # Markdown files saved per transaction by save_in_turn()
+BATCH_SECONDS = 0.5  # ... or fewer, so that another writer (the admin, on SQLite) never waits long
 
 
 @dataclass
@@ -188,10 +192,108 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
 
 
 def _import_in_turn(files, options, context):
-    """``(number, path, results)`` of each file, imported in this process one after the other: ``results`` imports
-    the file as it is read (``import_file``), after the caller's ``on_file``."""
-    for number, path in enumerate(files, start=1):
-        yield number, path, import_file(path, context=context, **options)
+    """``(number, path, results)`` of each file, imported in this process one after the other."""
+
+    def work():
+        for number, path in enumerate(files, start=1):
+            if path.suffix.lower() in EXPORT_SUFFIXES:
+                yield number, path, None
+                continue
+            data = read_markdown(path, download_images=options["download_images"], dry_run=options["dry_run"])
+            yield number, path, data if isinstance(data, ImportResult) else partial(_prepare, data, path, context)
+
+    return save_in_turn(work(), options, context)
+
+
+def _prepare(data, path, context):
+    return prepare_markdown(data, path.name, context=context())
+
+
+def save_in_turn(work, options, context):
+    """``(number, path, results)`` of each ``(number, path, job)`` of ``work``, saved here, in order. ``job``: None
+    (an NDJSON dump, imported line by line: ``import_file``), an ``ImportResult`` (nothing to save) or a function
+    giving the file's ``PreparedFile``.
+
+    Markdown files are saved up to ``BATCH_FILES`` per transaction (fewer when ``BATCH_SECONDS`` have passed: another
+    writer waits no longer), each in a savepoint of its own, so a file that fails leaves the others alone; the first
+    revisions of the batch's new articles are recorded together and the page cache is told once. A batch that cannot
+    commit is saved again, one file per transaction. Results come once their batch has committed.
+
+    An interruption (KeyboardInterrupt) rolls back the file being saved and commits the ones before it; the results
+    of the interrupted file raise it, so that the caller's ``on_file`` has named it. With ``download_images`` each
+    file is a batch of its own: its pictures are fetched after its commit, not inside a transaction."""
+    work = iter(work)
+    size = 1 if options["download_images"] else BATCH_FILES
+    item = next(work, None)
+    while item is not None:
+        number, path, job = item
+        if job is None:
+            yield number, path, import_file(path, context=context, **options)
+            item = next(work, None)
+            continue
+        batch = _Batch(item, work, size)
+        try:
+            batch.save(options, context)
+        except DatabaseError:  # the batch as a whole could not be written: each of its files on its own
+            batch.saved = [(n, p, [_save_job(p, job, context, options)]) for n, p, job in batch.items]
+        yield from batch.saved
+        if batch.interruption is not None:
+            if batch.interrupted is not None:
+                yield *batch.interrupted[:2], _raising(batch.interruption)
+            raise batch.interruption
+        item = batch.following
+
+
+class _Batch:
+    """Markdown files saved in one transaction (``save_in_turn``), from ``first`` on, taking more from ``work`` while
+    there is room and time."""
+
+    def __init__(self, first, work, size):
+        self.work, self.size = work, size
+        self.items = [first]  # the ones taken and not interrupted
+        self.saved = []  # [(number, path, results)]
+        self.following = None  # the item after the batch
+        self.interruption = self.interrupted = None  # a KeyboardInterrupt, and the item it interrupted (or None)
+
+    def save(self, options, context):
+        started, firsts, item = time.monotonic(), [], self.items[0]
+        with transaction.atomic(), deferred_touch(), deferred_note():
+            while item is not None:
+                number, path, job = item
+                try:
+                    self.saved.append((number, path, [_save_job(path, job, context, options, firsts)]))
+                    item = self._next(started)
+                except KeyboardInterrupt as interruption:  # the ones saved before it are committed
+                    if len(self.saved) < len(self.items):
+                        self.interrupted = self.items.pop()
+                    self.interruption = interruption
+                    break
+            record_first_revisions(firsts)
+
+    def _next(self, started):
+        """The next item of the batch, or None (the batch is full, or ``following`` starts the next one: a dump, or a
+        file of the same name as one of the batch, which updates its article: its revisions must come in order)."""
+        if len(self.items) >= self.size or time.monotonic() - started >= BATCH_SECONDS:
+            self.following = next(self.work, None)
+            return None
+        item = next(self.work, None)
+        if item is None or item[2] is None or item[1].name in {path.name for _, path, _ in self.items}:
+            self.following = item
+            return None
+        self.items.append(item)
+        return item
+
+
+def _save_job(path, job, context, options, first_revisions=None):
+    if isinstance(job, ImportResult):
+        return job
+    return save_markdown(path, job, context=context(), first_revisions=first_revisions, **options)
+
+
+def _raising(error):
+    """Results that raise ``error`` when read."""
+    raise error
+    yield
 
 
 def import_file(path, *, context, user=None, dry_run=False, **options):
@@ -246,20 +348,23 @@ def read_markdown(path, *, download_images=False, dry_run=False):
 
 
 def save_markdown(path, prepare, *, context, dry_run=False, publish=False, download_images=False, force=False,
-                  user=None, queue_images=False) -> ImportResult:
+                  user=None, queue_images=False, first_revisions=None) -> ImportResult:
     """Save what ``prepare()`` worked out of the file at ``path`` (a ``PreparedFile``; ``prepare_markdown`` here, or
-    a worker's: ``articles.importer.parallel``) in one transaction, and download or queue its images. Never raises
-    for bad input: returns a 'failed' result. ``context``: the ``ExtractionContext`` the file was prepared with."""
+    a worker's: ``articles.importer.parallel``) in one transaction (a savepoint inside the caller's), and download or
+    queue its images. Never raises for bad input: returns a 'failed' result. ``context``: the ``ExtractionContext``
+    the file was prepared with. ``first_revisions``: a list to add a new article's first revision to (a
+    ``FirstRevision``, once the file is saved), for the caller to record (``save_in_turn``); else it is recorded now."""
     try:
         prepared = prepare()
         for attempt in range(1, SAVE_ATTEMPTS + 1):
+            firsts = [] if first_revisions is not None else None
             try:
                 with transaction.atomic():
                     # The page document once, when the article and its relations are saved; its updated_at moved
                     # and the page cache told once.
                     with deferred_refresh(), deferred_touch(), deferred_note():
                         result = _save_prepared(prepared, context, dry_run=dry_run, publish=publish, force=force,
-                                                user=user)
+                                                user=user, first_revisions=firsts)
                     if dry_run:
                         transaction.set_rollback(True)
                 break
@@ -268,6 +373,8 @@ def save_markdown(path, prepare, *, context, dry_run=False, publish=False, downl
                     raise
     except FILE_FAILURES as error:
         return _failed(path, error)
+    if firsts:
+        first_revisions += firsts
     result.path = str(path)
     if dry_run or result.status not in ("created", "updated"):
         return result
@@ -382,8 +489,9 @@ def prepare_markdown(data, filename, *, context=None) -> PreparedFile:
     )
 
 
-def _save_prepared(prepared, context, *, dry_run, publish, force, user=None):
-    """Save a ``PreparedFile``: find the article it updates, write the article and its rows; an ``ImportResult``."""
+def _save_prepared(prepared, context, *, dry_run, publish, force, user=None, first_revisions=None):
+    """Save a ``PreparedFile``: find the article it updates, write the article and its rows; an ``ImportResult``.
+    A new article's first revision goes to ``first_revisions`` when it is a list (``save_markdown``)."""
     filename, checksum, fields, repaired = prepared.filename, prepared.checksum, prepared.fields, prepared.repaired
     existing = _existing(prepared.key, prepared.original_url, checksum)
     if existing is not None:
@@ -450,9 +558,11 @@ def _save_prepared(prepared, context, *, dry_run, publish, force, user=None):
         article.save(update_fields=["quality_warnings"])
     status = "updated" if existing else "created"
     if not dry_run:
-        from articles.revisions import record_revision
-
-        record_revision(article, user=user, message=f"导入 {filename}"[:200], new=existing is None)
+        message = f"导入 {filename}"
+        if existing is None and first_revisions is not None:
+            first_revisions.append(FirstRevision(article.pk, user, message))
+        else:
+            record_revision(article, user=user, message=message, new=existing is None)
     return ImportResult(filename, status, "; ".join(warnings), slug=article.slug, warnings=warnings + notes)
 
 

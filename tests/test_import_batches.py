@@ -1,0 +1,111 @@
+"""Files saved in turn go in batches: several per transaction, a savepoint each, their first revisions recorded
+together. Each file still saves whole or not at all, and what is saved is what one transaction per file saves."""
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from articles.importer import run
+from articles.importer.run import import_paths
+from articles.models import Article, ArticleRevision
+from articles.revisions import article_document
+from bench.importing import vary_article
+
+from .factories import SEED
+from .test_import_parallel import VOLATILE, seed_copies
+
+pytestmark = pytest.mark.django_db
+
+
+def first_revisions():
+    """``{file name: (number, document without ids and times)}`` of each article's revisions."""
+    return {
+        revision.article.source_filename: (revision.number, {k: v for k, v in revision.data.items() if k not in VOLATILE})
+        for revision in ArticleRevision.objects.select_related("article")
+    }
+
+
+def test_a_batch_records_each_new_articles_document_as_its_first_revision_in_one_insert(tmp_path):
+    folder = seed_copies(tmp_path / "articles", range(1, 5))
+    with CaptureQueriesContext(connection) as captured:
+        report = import_paths([folder], publish=True)
+    assert [r.status for r in report.results] == ["created"] * 4
+    inserts = [q["sql"] for q in captured.captured_queries
+               if q["sql"].startswith('INSERT INTO "articles_articlerevision"')]
+    assert len(inserts) == 1, inserts
+    revisions = first_revisions()
+    assert revisions == {
+        a.source_filename: (1, {k: v for k, v in article_document(a).items() if k not in VOLATILE})
+        for a in Article.objects.all()
+    }
+    assert all(document["figures"] and document["authors"] for _, document in revisions.values())
+
+
+def test_a_batch_that_cannot_commit_is_saved_again_one_file_per_transaction(tmp_path, monkeypatch):
+    folder = seed_copies(tmp_path / "articles", range(1, 4))
+    (folder / "a_04.md").write_bytes(b"no front matter")
+    real = run.record_first_revisions
+    calls = []
+
+    def fail_once(revisions):
+        calls.append(len(revisions))
+        if len(calls) == 1:
+            raise DatabaseError("disk I/O error")
+        return real(revisions)
+
+    monkeypatch.setattr(run, "record_first_revisions", fail_once)
+    report = import_paths([folder], publish=True)
+
+    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in report.results] == [
+        ("a_01.md", "created"), ("a_02.md", "created"), ("a_03.md", "created"), ("a_04.md", "failed")]
+    assert calls == [3]  # the batch's; then each file recorded its own revision in its own transaction
+    assert sorted(first_revisions()) == ["a_01.md", "a_02.md", "a_03.md"]
+    assert {number for number, _ in first_revisions().values()} == {1}
+
+
+def recording_batches(monkeypatch):
+    """The number of first revisions each batch recorded, and the error if it raised, as the batches come."""
+    batches = []
+    real = run.record_first_revisions
+
+    def record(revisions):
+        try:
+            recorded = real(revisions)
+        except DatabaseError as error:
+            batches.append((len(revisions), type(error).__name__))
+            raise
+        batches.append((len(revisions), None))
+        return recorded
+
+    monkeypatch.setattr(run, "record_first_revisions", record)
+    return batches
+
+
+def test_a_file_updating_an_article_of_its_batch_starts_the_next_batch_so_revisions_stay_in_order(tmp_path,
+                                                                                                   monkeypatch):
+    batches = recording_batches(monkeypatch)
+    seed = vary_article(SEED.read_text(encoding="utf-8"), 1)
+    for folder, title in (("a", "第一版标题"), ("b", "第二版标题")):
+        (tmp_path / folder).mkdir()
+        # The same story (its ZAKER item id) under the same file name: the second one updates the first.
+        (tmp_path / folder / "story.md").write_text(seed.replace("title: '", f"title: '{title}", 1), encoding="utf-8")
+
+    report = import_paths([tmp_path / "a", tmp_path / "b"], publish=True)
+
+    assert [r.status for r in report.results] == ["created", "updated"]
+    article = Article.objects.get()
+    assert article.title.startswith("第二版标题")
+    revisions = list(article.revisions.order_by("number"))
+    assert [r.number for r in revisions] == [1, 2]
+    assert revisions[0].data["title"].startswith("第一版标题") and revisions[1].data["title"].startswith("第二版标题")
+    # Two batches, neither saved again file by file: in one, the update's revision would have taken number 1.
+    assert batches == [(1, None), (0, None)]
+
+
+def test_a_batch_ends_after_batch_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "BATCH_FILES", 2)
+    folder = seed_copies(tmp_path / "articles", range(1, 6))
+    batches = recording_batches(monkeypatch)
+    report = import_paths([folder], publish=True)
+    assert [r.status for r in report.results] == ["created"] * 5
+    assert batches == [(2, None), (2, None), (1, None)]
