@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from articles.figure_review import ExtractionContext
+from articles.importer import parallel
 from articles.importer.parallel import parallel_import_error
 from articles.importer.run import prepare_markdown
 from articles.models import Article, ArticleRevision, Source
@@ -57,6 +58,22 @@ def test_preparing_a_file_never_touches_the_database(django_assert_num_queries):
         prepared = prepare_markdown(SEED.read_bytes(), SEED.name, context=context)
     assert prepared.figures and prepared.regions and prepared.source_names
     assert prepared.text["search_text"] and prepared.text["body_html"].startswith("<")
+
+
+def _holds_a_connection():
+    from django.db import connections
+
+    return [alias for alias in connections if connections[alias].connection is not None]
+
+
+@pytest.mark.django_db
+def test_workers_that_only_prepare_hold_none_of_this_process_connections():
+    connection.ensure_connection()
+    pool = parallel._pool(1, ExtractionContext.load)  # started as the SQLite pipeline starts them (forked, here)
+    try:
+        assert pool.submit(_holds_a_connection).result() == []
+    finally:
+        pool.shutdown()
 
 
 @pytest.mark.django_db(transaction=True)  # on PostgreSQL the workers save: they see only what is committed

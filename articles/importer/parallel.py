@@ -13,8 +13,10 @@ uses one core. How the workers share it depends on the database:
   each one, in order, one transaction per file.
 
 Either way the results are reported in the files' order and the page documents of the imported articles are
-rebuilt once, at the end (the caller's ``deferred_refresh()``). Workers are started fresh (``spawn``, not
-``fork``: the parent's database connections must not be shared), and ignore SIGINT.
+rebuilt once, at the end (the caller's ``deferred_refresh()``). Workers that save are started fresh (``spawn``: a
+forked process must not use its parent's database connections); workers that only prepare never open the database,
+so where the system can they are forked, and start at once with what this process has loaded. Workers ignore
+SIGINT.
 
 Interrupting (Ctrl-C, SIGTERM to the parent): on SQLite, the file being saved rolls back and the work the workers
 did ahead is dropped; on PostgreSQL no new file is started and the files being imported are finished (unreported:
@@ -58,7 +60,8 @@ def import_in_parallel(files, options, *, jobs, context):
 def _pool(jobs, context, database_name=None):
     """``jobs`` workers, each set up with ``context()`` (pickled here, unpickled there once Django is set up: it holds
     model instances) and, when they save files, on ``database_name``; else they only prepare files."""
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+    forked = database_name is None and "fork" in multiprocessing.get_all_start_methods()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork" if forked else "spawn"),
                                initializer=_start_worker, initargs=(pickle.dumps(context()), database_name))
 
 
@@ -124,6 +127,7 @@ def _start_worker(context, database_name):
     files, on the parent's database (a test run's, say)."""
     global _context
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker had the import command's handler
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
     from django.conf import settings
 
@@ -132,6 +136,11 @@ def _start_worker(context, database_name):
     import django
 
     django.setup()
+    if database_name is None:  # it only prepares: the connections a forked worker inherited are never used here
+        from django.db import connections
+
+        for inherited in connections.all(initialized_only=True):
+            inherited.connection = None  # nor closed: they are the parent's (a forked worker exits without closing)
     _context = pickle.loads(context)
 
 
