@@ -6,11 +6,13 @@ Pure: no database, nothing outside this repository.
 """
 
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from articles.extraction import figures as figures_module
 from articles.extraction.figures import DIRECTIONS, UNITS, Candidate, RegionRef, extract_figures, prepare_regions
 from articles.extraction.scoring import extract_for, load_gold, score_article, score_gold
 
@@ -199,6 +201,23 @@ def test_exact_numbers_are_not_approximate():
 )
 def test_periods(text, published_at, period):
     assert one(text, published_at=published_at).period == period
+
+
+# One example of each of _PERIODS' alternatives, in its order.
+EVERY_PERIOD = ("2016~2020年、2021年1-3月、2021年第一季度、2021年上半年、截至2022年4月11日、到2021年底、2021年4月、"
+                "2019年以来、今年4月、力争到2025年、2021年、1—7月、三季度、去年下半年、去年同期、十四五、这十年、七普")
+
+
+def test_periods_are_looked_for_only_where_one_can_start_and_all_are_found():
+    plain = re.compile(figures_module._PERIODS.pattern.removeprefix(f"(?=[{figures_module._PERIOD_STARTS}])"))
+    assert plain.pattern != figures_module._PERIODS.pattern
+    texts = [EVERY_PERIOD] + [article["body_text"] for article in load_gold(GOLD_PATH)["articles"]]
+    found = 0
+    for text in texts:
+        expected = [(m.span(), m.groupdict()) for m in plain.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in figures_module._PERIODS.finditer(text)] == expected
+        found += len(expected)
+    assert len(list(plain.finditer(EVERY_PERIOD))) == EVERY_PERIOD.count("、") + 1 and found > 100
 
 
 def test_a_comparand_time_is_not_the_figures_period():
