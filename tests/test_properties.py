@@ -41,6 +41,7 @@ import datetime as dt
 import os
 import re
 import string
+from collections import Counter
 
 import html5lib
 import pytest
@@ -62,6 +63,7 @@ from articles.importer.frontmatter import (
     read_source_file,
     split_front_matter,
 )
+from articles.importer.run import _summary
 from articles.importer.syndicated import decode_app_link, repair_body, unwrap_proxy
 from articles.sanitize import ALLOWED_TAGS, clean_body_html, clean_text, html_to_text
 from articles.segment import query_terms, segment
@@ -281,6 +283,15 @@ def test_repair_body_never_raises_and_cleans_safe(html, base_url):
         assert image.url.startswith(("http://", "https://"))
     for url in repaired.linked_urls:
         assert url.startswith(("http://", "https://"))
+    # Its paragraphs hold its text in order, but for the pictures' captions: the summary reads them one by one.
+    lines = [line for paragraph in repaired.paragraphs for line in html_to_text(paragraph).splitlines()]
+    every_line = html_to_text(repaired.html).splitlines()
+    captions = Counter(line for caption in re.findall(r"<figcaption>(.*?)</figcaption>", repaired.html, flags=re.S)
+                       for line in html_to_text(f"<p>{caption}</p>").splitlines())
+    assert not (Counter(every_line) - Counter(lines)) - captions and not Counter(lines) - Counter(every_line)
+    remaining = iter(every_line)
+    assert all(line in remaining for line in lines)  # in the same order
+    assert _summary(repaired, limit=10_000) == next((line for line in lines if len(line) >= 20), "")
 
 
 @given(st.one_of(st.sampled_from(URLS), st.text()))

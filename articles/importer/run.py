@@ -473,7 +473,7 @@ def prepare_markdown(data, filename, *, context=None) -> PreparedFile:
     repaired = repair_body(source.body)
     notes = []
     original_url = valid_url(repaired.linked_urls[0] if repaired.linked_urls else "", notes, "original URL")
-    article = Article(title=fields["title"], body=repaired.html, summary=_summary(repaired.html))
+    article = Article(title=fields["title"], body=repaired.html, summary=_summary(repaired))
     article.derive_text()
     context = context or ExtractionContext.load()
     regions = detect_regions(f"{article.title}\n{article.body_text}", article.title, context=context)
@@ -622,8 +622,11 @@ def _quality_warnings(repaired, fields):
     return warnings
 
 
-def _summary(html, limit=140):
-    for line in html_to_text(re.sub(r"<figure>.*?</figure>", "", html, flags=re.S)).splitlines():
-        if len(line) >= 20:
-            return line if len(line) <= limit else line[: limit - 1] + "…"
+def _summary(repaired: RepairedBody, limit=140):
+    """The first line of 20 characters or more of the body's text, figures aside (cut to ``limit``), or "". Read
+    paragraph by paragraph: the first one or two nearly always have it."""
+    for paragraph in repaired.paragraphs:
+        for line in html_to_text(paragraph).splitlines():
+            if len(line) >= 20:
+                return line if len(line) <= limit else line[: limit - 1] + "…"
     return ""

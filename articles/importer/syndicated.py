@@ -63,6 +63,7 @@ class RepairedBody:
     html: str
     images: list = field(default_factory=list)  # ImageRef, in order of first appearance
     credits: list = field(default_factory=list)  # article-level CreditLine objects, in order
+    paragraphs: list = field(default_factory=list)  # the HTML of each block of text of ``html``, in order (no figures)
     linked_urls: list = field(default_factory=list)  # original URLs decoded from app links
     app_item_ids: list = field(default_factory=list)  # ZAKER item ids (pk=) of app links
     removed: list = field(default_factory=list)  # short notes on what was dropped and why
@@ -324,7 +325,9 @@ def _assemble(blocks, result):
         if since_image > 3:
             current = None
         out.append(("html", block["html"] if block["kind"] == "raw" else f"<p>{block['html']}</p>"))
-    result.html = "\n".join(_render(item) for item in _attach_captions(out))
+    rendered = [(item[0], _render(item)) for item in _attach_captions(out)]
+    result.html = "\n".join(html for _, html in rendered)
+    result.paragraphs = [html for kind, html in rendered if kind == "html"]
     result.text_length = sum(len(b["text"]) for b in blocks if b["kind"] != "image")
 
 
