@@ -1,6 +1,8 @@
 """Files saved in turn go in batches: several per transaction, a savepoint each, their first revisions recorded
 together. Each file still saves whole or not at all, and what is saved is what one transaction per file saves."""
 
+import re
+
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
@@ -25,14 +27,26 @@ def first_revisions():
     }
 
 
-def test_a_batch_records_each_new_articles_document_as_its_first_revision_in_one_insert(tmp_path):
+def articles_read(sql):
+    """The ids of the articles whose figures ``sql`` reads (``article_id IN (...)``, or a range of them)."""
+    if found := re.search(r'"article_id" IN \(([\d, ]+)\)', sql):
+        return {int(pk) for pk in found[1].split(",")}
+    if found := re.search(r'"article_id" >= (\d+) AND "articles_statisticfigure"."article_id" <= (\d+)', sql):
+        return set(range(int(found[1]), int(found[2]) + 1))
+    found = re.search(r'"article_id" = (\d+)', sql)
+    return {int(found[1])} if found else set()
+
+
+def test_a_batch_records_each_new_articles_document_as_its_first_revision_read_together(tmp_path):
     folder = seed_copies(tmp_path / "articles", range(1, 5))
     with CaptureQueriesContext(connection) as captured:
         report = import_paths([folder], publish=True)
     assert [r.status for r in report.results] == ["created"] * 4
-    inserts = [q["sql"] for q in captured.captured_queries
-               if q["sql"].startswith('INSERT INTO "articles_articlerevision"')]
-    assert len(inserts) == 1, inserts
+    # The documents' figures (as each of their relations) read for the four articles at once, when the batch ends
+    # (and by the page documents' refresh, at the end of the run), never article by article.
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")
+             and 'FROM "articles_statisticfigure"' in q["sql"]]
+    assert reads and all(articles_read(sql) == set(Article.objects.values_list("pk", flat=True)) for sql in reads), reads
     revisions = first_revisions()
     assert revisions == {
         a.source_filename: (1, {k: v for k, v in article_document(a).items() if k not in VOLATILE})

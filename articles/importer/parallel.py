@@ -4,13 +4,14 @@ Most of an import is CPU work in Python before any row is written: parsing, repa
 segmenting it for search, finding its regions and extracting its figures (``run.prepare_markdown``). One process
 uses one core. How the workers share it depends on the database:
 
-- **PostgreSQL** takes many writers at once: each worker imports whole files (prepares and saves each in its own
-  transaction, as ``import_articles`` does without ``--jobs``), so the server's own work on the rows (indexes, the
-  write-ahead log) overlaps too. A file whose transaction lost a race with another worker's (the same new author
-  or source) is imported once more (``run.SAVE_ATTEMPTS``).
+- **PostgreSQL** takes many writers at once: each worker imports whole files, a share of them at a time (prepares
+  and saves them as ``import_articles`` does without ``--jobs``: several files per transaction, a savepoint each,
+  ``run.save_in_turn``), so the server's own work on the rows (indexes, the write-ahead log) overlaps too. A file
+  whose savepoint lost a race with another worker's transaction (the same new author or source) is imported once
+  more (``run.SAVE_ATTEMPTS``).
 - **SQLite** lets one writer in at a time: the workers only prepare the files ahead (they never open the database:
   they are handed the regions, indicators and sources to match against when they start), and this process saves
-  each one, in order, one transaction per file.
+  them, in order, as ``import_articles`` does without ``--jobs``.
 
 Either way the results are reported in the files' order and the page documents of the imported articles are
 rebuilt once, at the end (the caller's ``deferred_refresh()``). Workers that save are started fresh (``spawn``: a
@@ -18,10 +19,11 @@ forked process must not use its parent's database connections); workers that onl
 so where the system can they are forked, and start at once with what this process has loaded. Workers ignore
 SIGINT.
 
-Interrupting (Ctrl-C, SIGTERM to the parent): on SQLite, the file being saved rolls back and the work the workers
-did ahead is dropped; on PostgreSQL no new file is started and the files being imported are finished (unreported:
-the same command run again finds them unchanged). A SIGTERM to every process (a service manager stopping the
-group) ends the workers too: the files they were importing roll back, as a killed import's do.
+Interrupting (Ctrl-C, SIGTERM to the parent): on SQLite, the file being saved rolls back (the ones before it are
+committed) and the work the workers did ahead is dropped; on PostgreSQL no new share is started and the shares
+being imported are finished (unreported: the same command run again finds them unchanged). A SIGTERM to every
+process (a service manager stopping the group) ends the workers too: the files they were importing roll back, as a
+killed import's do.
 """
 
 import multiprocessing
@@ -68,18 +70,26 @@ def _pool(jobs, context, database_name=None):
 def _workers_save(files, options, *, jobs, context):
     """Each file imported whole by a worker; the refreshes their saves asked for are asked for here."""
     from articles import page_document
+    from articles.importer.run import BATCH_FILES
 
     if options.get("user") is not None:
         raise ValueError("--jobs imports as the command line does: without a user")
     executor = _pool(jobs, context, connection.settings_dict["NAME"])
     connection.close()  # no connection of ours left open in the middle of the run: the workers hold theirs
+    # The files in shares, each imported by one worker in batches as this process imports them (run.save_in_turn);
+    # shares small enough that every worker has AHEAD of them before the last ones are handed out.
+    size = max(1, min(BATCH_FILES, len(files) // (jobs * AHEAD)))
+    shares = [files[start : start + size] for start in range(0, len(files), size)]
     try:
-        futures = [executor.submit(_import_in_worker, path, options) for path in files]
-        for number, (path, future) in enumerate(zip(files, futures, strict=True), start=1):
+        futures = [executor.submit(_import_in_worker, share, options) for share in shares]
+        number = 0
+        for share, future in zip(shares, futures, strict=True):
             results, asked = future.result()
             page_document.request_refresh(asked["documents"] - asked["neighbours"])
             page_document.request_refresh(asked["neighbours"], neighbours=True)
-            yield number, path, results
+            for path, file_results in zip(share, results, strict=True):
+                number += 1
+                yield number, path, file_results
     finally:
         # Interrupted: the files being imported finish (their workers ignore SIGINT); the others never start.
         executor.shutdown(wait=True, cancel_futures=True)
@@ -148,13 +158,13 @@ def _worker_context():
     return _context
 
 
-def _import_in_worker(path, options):
-    """The results of one file and the page refreshes its saves asked for (``refreshes_asked()``)."""
-    from articles.importer.run import import_file
+def _import_in_worker(paths, options):
+    """The results of each of ``paths`` and the page refreshes their saves asked for (``refreshes_asked()``)."""
+    from articles.importer.run import import_in_turn
     from articles.page_document import refreshes_asked
 
     with refreshes_asked() as asked:
-        results = list(import_file(path, context=_worker_context, **options))
+        results = [list(file_results) for _, _, file_results in import_in_turn(paths, options, _worker_context)]
     return results, asked
 
 

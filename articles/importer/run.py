@@ -180,7 +180,7 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
 
             results = import_in_parallel(files, options, jobs=jobs, context=context)
         else:
-            results = _import_in_turn(files, options, context)
+            results = import_in_turn(files, options, context)
         for number, path, file_results in results:
             if on_file:
                 on_file(path, number, len(files))
@@ -191,7 +191,7 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
     return report
 
 
-def _import_in_turn(files, options, context):
+def import_in_turn(files, options, context):
     """``(number, path, results)`` of each file, imported in this process one after the other."""
 
     def work():
