@@ -123,3 +123,20 @@ def test_a_batch_ends_after_batch_files(tmp_path, monkeypatch):
     report = import_paths([folder], publish=True)
     assert [r.status for r in report.results] == ["created"] * 5
     assert batches == [(2, None), (2, None), (1, None)]
+
+
+@pytest.mark.django_db(transaction=True)  # the import's own transactions, and none around them
+def test_pictures_are_downloaded_after_their_files_commit_never_inside_a_transaction(tmp_path, monkeypatch):
+    folder = seed_copies(tmp_path / "articles", range(1, 4))
+    downloads = []
+
+    def fetch_image(image):
+        downloads.append((image.remote_url, connection.in_atomic_block, Article.objects.count()))
+        return True
+
+    monkeypatch.setattr("articles.images.fetch_image", fetch_image)
+    report = import_paths([folder], publish=True, download_images=True)
+    assert [r.status for r in report.results] == ["created"] * 3
+    assert downloads and not any(in_transaction for _, in_transaction, _ in downloads)
+    # Each file's pictures once it is saved, before the next file is.
+    assert sorted({count for _, _, count in downloads}) == [1, 2, 3]

@@ -221,17 +221,21 @@ def save_in_turn(work, options, context):
 
     An interruption (KeyboardInterrupt) rolls back the file being saved and commits the ones before it; the results
     of the interrupted file raise it, so that the caller's ``on_file`` has named it. With ``download_images`` each
-    file is a batch of its own: its pictures are fetched after its commit, not inside a transaction."""
+    file has a transaction of its own, and its pictures are fetched after it has committed, not inside a
+    transaction another writer would wait for."""
     work = iter(work)
-    size = 1 if options["download_images"] else BATCH_FILES
     item = next(work, None)
     while item is not None:
         number, path, job = item
-        if job is None:
+        if job is None:  # a transaction per line, as the caller reads the results
             yield number, path, import_file(path, context=context, **options)
             item = next(work, None)
             continue
-        batch = _Batch(item, work, size)
+        if options["download_images"]:
+            yield number, path, _saved_alone(path, job, context, options)
+            item = next(work, None)
+            continue
+        batch = _Batch(item, work, BATCH_FILES)
         try:
             batch.save(options, context)
         except DatabaseError:  # the batch as a whole could not be written: each of its files on its own
@@ -288,6 +292,10 @@ def _save_job(path, job, context, options, first_revisions=None):
     if isinstance(job, ImportResult):
         return job
     return save_markdown(path, job, context=context(), first_revisions=first_revisions, **options)
+
+
+def _saved_alone(path, job, context, options):
+    yield _save_job(path, job, context, options)
 
 
 def _raising(error):
