@@ -109,15 +109,10 @@ def _this_process_saves(files, options, *, jobs, context):
 def _prepared_ahead(files, options, executor, *, ahead):
     """``(number, path, job)`` of each file as ``run.save_in_turn`` takes them, each Markdown file read (its bytes
     looked up: an 'unchanged' file needs no worker) and given to a worker ``ahead`` files before it is taken."""
-    from articles.importer.run import EXPORT_SUFFIXES, ImportResult, read_markdown
+    from articles.importer.run import read_job
 
     def start(number, path):
-        if path.suffix.lower() in EXPORT_SUFFIXES:
-            return number, path, None
-        data = read_markdown(path, download_images=options["download_images"], dry_run=options["dry_run"])
-        if isinstance(data, ImportResult):  # failed or unchanged: nothing to prepare
-            return number, path, data
-        return number, path, executor.submit(_prepare, data, path.name).result
+        return number, path, read_job(path, options, lambda data: executor.submit(_prepare, data, path.name).result)
 
     waiting = enumerate(files, start=1)
     started = deque(start(number, path) for number, path in islice(waiting, ahead))

@@ -193,20 +193,23 @@ def import_paths(paths, *, dry_run=False, publish=False, download_images=False, 
 
 def import_in_turn(files, options, context):
     """``(number, path, results)`` of each file, imported in this process one after the other."""
-
-    def work():
-        for number, path in enumerate(files, start=1):
-            if path.suffix.lower() in EXPORT_SUFFIXES:
-                yield number, path, None
-                continue
-            data = read_markdown(path, download_images=options["download_images"], dry_run=options["dry_run"])
-            yield number, path, data if isinstance(data, ImportResult) else partial(_prepare, data, path, context)
-
-    return save_in_turn(work(), options, context)
+    work = ((number, path, read_job(path, options, partial(_prepare_later, path=path, context=context)))
+            for number, path in enumerate(files, start=1))
+    return save_in_turn(work, options, context)
 
 
-def _prepare(data, path, context):
-    return prepare_markdown(data, path.name, context=context())
+def _prepare_later(data, *, path, context):
+    return partial(prepare_markdown, data, path.name, context=context())
+
+
+def read_job(path, options, prepare):
+    """What ``save_in_turn`` is to do with the file at ``path``: None for a dump; the file's result when there is
+    nothing to prepare (``read_markdown``: failed or unchanged); else ``prepare(its bytes)``, a function giving its
+    ``PreparedFile``."""
+    if path.suffix.lower() in EXPORT_SUFFIXES:
+        return None
+    data = read_markdown(path, download_images=options["download_images"], dry_run=options["dry_run"])
+    return data if isinstance(data, ImportResult) else prepare(data)
 
 
 def save_in_turn(work, options, context):
