@@ -6,6 +6,7 @@ in-process with ``--batch`` (it exits when the queue is empty) and look at the r
 """
 
 import io
+import signal
 
 import pytest
 from django.core.management import call_command
@@ -34,8 +35,15 @@ def database_tasks(settings):
 
 def run_worker():
     # --batch: run what is queued, then exit; --max-tasks bounds it should something re-queue forever.
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0",
-                 "--max-tasks", "100", verbosity=0)
+    # The worker installs its own SIGINT and SIGTERM handlers, here in the test process: put pytest's back, or a
+    # later Ctrl-C or SIGTERM to the test run would surface as the worker's SystemExit inside whichever test runs.
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0",
+                     "--max-tasks", "100", verbosity=0)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def statuses():
@@ -163,3 +171,9 @@ def test_immediate_backend_in_tests_runs_at_once():
     article = make_article(body=FIGURE_BODY)
     result = tasks.extract_figures.enqueue(article.pk)
     assert result.return_value["created"] == 1 and article.figures.count() == 1
+
+
+def test_the_worker_run_in_the_test_process_leaves_its_signal_handlers_as_they_were(database_tasks):
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    run_worker()
+    assert {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)} == before
