@@ -59,8 +59,8 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 # Python's garbage collector visits every object at each full collection: with the app loaded, some 266,000, a
 # 60 ms pause in the worker (and a write to each object, so its page is copied from the master's). Such pauses made
-# the cached article page's p99 at 64 connections 56-89 ms (six runs of make bench; a new worker, restarted after
-# max_requests, collects early). So the collector stays off in the master while the app loads, the objects it
+# the cached article page's p99 at 64 connections 56-89 ms (six runs of make bench, with workers restarted after
+# max_requests inside them). So the collector stays off in the master while the app loads, the objects it
 # loaded are frozen before each fork (never visited again), and each worker turns the collector back on, as
 # Python's gc.freeze documentation describes: p99 38-42 ms, and 20% more requests per second.
 gc.disable()
