@@ -60,15 +60,8 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 # Python's garbage collector visits every object at each full collection: with the app loaded, some 266,000, a
 # 60 ms pause in the worker (and a write to each object, so its page is copied from the master's). Such pauses made
 # the cached article page's p99 at 64 connections 56-89 ms (six runs of make bench, with workers restarted after
-# max_requests inside them). So the collector stays off in the master while the app loads, the objects it
-# loaded are frozen before each fork (never visited again), and each worker turns the collector back on, as
-# Python's gc.freeze documentation describes: p99 38-42 ms, and 20% more requests per second.
-gc.disable()
-
-
+# max_requests inside them). The objects the master loaded are frozen before each fork (gc.freeze: never visited
+# again, as Python's documentation of it describes for forking servers): p99 34-36 ms, a quarter more requests
+# per second.
 def pre_fork(server, worker):
     gc.freeze()
-
-
-def post_fork(server, worker):
-    gc.enable()

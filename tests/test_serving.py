@@ -1,10 +1,12 @@
 """Serving in production: gunicorn.conf.py, whitenoise, check --deploy, HTTPS behind a proxy, the
 PostgreSQL pool and statement timeout, the JSON request log and /healthz's cache status."""
 
+import gc
 import io
 import json
 import logging
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -158,6 +160,17 @@ def test_gunicorn_runs_sync_workers_unless_given_threads():
     gunicorn run gthread workers instead, and the pool follows the threads."""
     config = print_config()
     assert (config["worker_class"], config["threads"]) == ("sync", "1")
+
+
+def test_gunicorn_freezes_what_the_master_loaded_before_each_fork():
+    """README "Performance", garbage collection: a worker's full collections never visit the app's objects."""
+    hooks = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
+    assert gc.isenabled(), "reading the configuration leaves the collector as it was"
+    try:
+        hooks["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_gunicorn_workers_default_to_twice_the_cores_plus_one_at_most_eight():
