@@ -214,7 +214,7 @@ def read_job(path, options, prepare):
 
 def save_in_turn(work, options, context):
     """``(number, path, results)`` of each ``(number, path, job)`` of ``work``, saved here, in order. ``job``: None
-    (an NDJSON dump, imported line by line: ``import_file``), an ``ImportResult`` (nothing to save) or a function
+    (an NDJSON dump, imported line by line: ``import_dump``), an ``ImportResult`` (nothing to save) or a function
     giving the file's ``PreparedFile``.
 
     Markdown files are saved up to ``BATCH_FILES`` per transaction (fewer when ``BATCH_SECONDS`` have passed: another
@@ -231,7 +231,7 @@ def save_in_turn(work, options, context):
     while item is not None:
         number, path, job = item
         if job is None:  # a transaction per line, as the caller reads the results
-            yield number, path, import_file(path, context=context, **options)
+            yield number, path, import_dump(path, user=options["user"], dry_run=options["dry_run"])
             item = next(work, None)
             continue
         if options["download_images"]:
@@ -307,18 +307,15 @@ def _raising(error):
     yield
 
 
-def import_file(path, *, context, user=None, dry_run=False, **options):
-    """Import one file, yielding its results: one for a Markdown file, one per line of an NDJSON dump.
-    ``context()`` gives the ``ExtractionContext`` to match Markdown files against."""
+def import_dump(path, *, user=None, dry_run=False):
+    """Restore an NDJSON dump, yielding a result per line (each line a transaction of its own)."""
     from articles.importer.ndjson import iter_ndjson_results
 
-    if path.suffix.lower() in EXPORT_SUFFIXES and user is not None and not workflow.can_publish(user):
+    if user is not None and not workflow.can_publish(user):
         # The admin's upload form refuses a contributor's dump already; this holds for any other caller.
         yield ImportResult(str(path), "failed", "只有编辑可以导入导出数据（.ndjson）：它会恢复文章的状态并覆盖已有文章")
-    elif path.suffix.lower() in EXPORT_SUFFIXES:
-        yield from iter_ndjson_results(path, dry_run=dry_run)
     else:
-        yield import_markdown_file(path, user=user, dry_run=dry_run, context=context(), **options)
+        yield from iter_ndjson_results(path, dry_run=dry_run)
 
 
 def import_markdown_file(path, *, dry_run=False, publish=False, download_images=False, force=False,
