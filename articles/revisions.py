@@ -36,11 +36,16 @@ def article_document(article: Article) -> dict:
     """The article's full export document, read fresh from the database: as ``serialize_article(full=True)`` writes
     it, built as the NDJSON dump builds its documents (plain rows, a query per relation, no model instances: every
     save of an article and every imported file records one)."""
-    rows = list(export_rows(Article.objects.filter(pk=article.pk), full=True))
-    if not rows:
-        raise Article.DoesNotExist(f"no article {article.pk}")
-    (document,) = export_documents(rows, full=True)
-    return document
+    return _documents([article.pk])[article.pk]
+
+
+def _documents(article_ids) -> dict:
+    """``{id: full export document}`` of the articles ``article_ids``, read together; DoesNotExist if one is gone."""
+    rows = list(export_rows(Article.objects.filter(pk__in=article_ids), full=True))
+    documents = {row["pk"]: document for row, document in zip(rows, export_documents(rows, full=True), strict=True)}
+    if missing := [pk for pk in article_ids if pk not in documents]:
+        raise Article.DoesNotExist(f"no article {', '.join(map(str, missing))}")
+    return documents
 
 
 def _comparable(document: dict) -> dict:
@@ -90,10 +95,7 @@ def record_first_revisions(revisions) -> list:
     revisions = list(revisions)
     if not revisions:
         return []
-    rows = list(export_rows(Article.objects.filter(pk__in=[r.article_id for r in revisions]), full=True))
-    documents = {row["pk"]: document for row, document in zip(rows, export_documents(rows, full=True), strict=True)}
-    if missing := [r.article_id for r in revisions if r.article_id not in documents]:
-        raise Article.DoesNotExist(f"no article {', '.join(map(str, missing))}")
+    documents = _documents([r.article_id for r in revisions])
     # A row per INSERT: sent together, PostgreSQL's rows go as arrays (UNNEST), and psycopg escapes each document
     # into an array literal character by character (ten times the rest of the work on them).
     return ArticleRevision.objects.bulk_create(
