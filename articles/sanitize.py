@@ -25,6 +25,7 @@ Why each step:
 """
 
 import re
+import threading
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -87,14 +88,20 @@ class _ImgDefaults(Filter):
             yield token
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[_ImgDefaults],
-)
+_cleaners = threading.local()  # a bleach Cleaner holds its parser's state: one per thread (runserver, gthread)
+
+
+def _cleaner() -> bleach.Cleaner:
+    if (cleaner := getattr(_cleaners, "cleaner", None)) is None:
+        cleaner = _cleaners.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[_ImgDefaults],
+        )
+    return cleaner
 
 # A tag as a browser's tokenizer reads one: "<", a letter, "!", "/" or "?", and everything up to the next ">"
 # (a "<" in between belongs to it: "<a<b>" is one tag, so removing tags cannot leave a new one behind).
@@ -143,15 +150,19 @@ def clean_body_html(html: str) -> str:
     for element in soup.find_all(DROP_WITH_CONTENT):
         element.decompose()
     _foster_parent(soup)
-    cleaned = _cleaner.clean(soup.decode(formatter=_BLEACH_INPUT))
+    cleaner = _cleaner()
+    cleaned = cleaner.clean(soup.decode(formatter=_BLEACH_INPUT))
     # bleach serializes the tree html5lib built, and error recovery can build one that its own serialization does
     # not parse back to (an <h2> fostered out of a table into another <h2>, which a browser reads as two headings).
-    # Cleaning the output again parses it as a browser will, until nothing moves (one more round for those).
-    for _ in range(_SETTLE_ROUNDS):
-        again = _cleaner.clean(cleaned)
-        if again == cleaned:
-            break
-        cleaned = again
+    # Cleaning the output again parses it as a browser will, until nothing moves (one more round for those). Only
+    # after a parse that needed recovery: bleach drops disallowed tags as it tokenizes, so a parse without error
+    # built the tree the allowed tags spell out, and its serialization parses back to it.
+    if cleaner.parser.errors:
+        for _ in range(_SETTLE_ROUNDS):
+            again = cleaner.clean(cleaned)
+            if again == cleaned:
+                break
+            cleaned = again
     return _BLANK_BETWEEN_TAGS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", cleaned).strip()
 
 
