@@ -54,8 +54,8 @@ def interrupt_at(monkeypatch, filename, exception=KeyboardInterrupt):
     inside the file's transaction, as a Ctrl-C in the middle of a file would."""
     real = run.save_bylines
 
-    def save_bylines(article, repaired):
-        real(article, repaired)
+    def save_bylines(article, repaired, **options):
+        real(article, repaired, **options)
         if article.source_filename == filename:
             raise exception()
 

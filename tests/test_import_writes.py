@@ -44,6 +44,72 @@ def test_an_imported_files_rows_are_read_and_written_in_batches(tmp_path):
     assert len(captured) < 60, len(captured)
 
 
+def test_a_batch_reads_the_authors_sources_and_tags_its_files_name_once(tmp_path):
+    """The files of one transaction share their reporters, photographers, sources and tags: what the first file found
+    by name is not read again for the next ones; and a new article has no bylines or gallery to clear first."""
+    import_paths([SEED], publish=True)
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for number in (2, 3, 4):
+        (folder / f"copy_{number}.md").write_text(vary_article(SEED.read_text(encoding="utf-8"), number),
+                                                   encoding="utf-8")
+    with CaptureQueriesContext(connection) as captured:
+        report = import_paths([folder], publish=True)
+    assert [r.status for r in report.results] == ["created"] * 3
+    # The first file's two author lookups (photographers, writers), one of the tags, one of the syndicator and one
+    # of the data sources; then none.
+    assert len(statements(captured, 'SELECT "articles_author"', "articles_author")) == 2
+    assert len(statements(captured, 'SELECT "taggit_tag"', "taggit_tag")) == 1
+    by_name = [sql for sql in statements(captured, 'SELECT "articles_source"', "articles_source")
+               if '"articles_source"."name" IN' in sql]
+    assert len(by_name) == 2, by_name
+    for table in ("articles_articleauthor", "articles_articleimage"):  # one article's rows, read to be deleted
+        assert [sql for sql in statements(captured, "SELECT", table) if f'"{table}"."article_id" = ' in sql] == []
+    seed = Article.objects.get(source_filename=SEED.name)
+    for article in Article.objects.exclude(pk=seed.pk):
+        assert list(article.bylines.values_list("author__name", "role")) == list(
+            seed.bylines.values_list("author__name", "role"))
+        assert sorted(article.data_sources.values_list("pk", flat=True)) == sorted(
+            seed.data_sources.values_list("pk", flat=True))
+        assert sorted(article.tags.names()) == sorted(seed.tags.names())
+
+
+def test_a_failed_files_new_authors_are_not_remembered_for_the_rest_of_its_batch(tmp_path, monkeypatch):
+    """The first file creates a new reporter and then fails: its savepoint takes the reporter with it, and the
+    second file, naming the same reporter, creates it again (the batch commits as it is: no file saved twice)."""
+    from django.core.exceptions import ValidationError
+
+    from articles.importer import run
+    from articles.models import Author
+
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for number in (1, 2):
+        text = vary_article(SEED.read_text(encoding="utf-8"), number).replace("王斌来", "新记者甲")
+        (folder / f"copy_{number}.md").write_text(text, encoding="utf-8")
+    real_sources, real_save = run.save_data_sources, run.save_markdown
+    saves = []
+
+    def save_data_sources(article, repaired, **options):
+        if article.source_filename == "copy_1.md":
+            raise ValidationError("this file fails after its bylines")
+        return real_sources(article, repaired, **options)
+
+    def save_markdown(path, *args, **options):
+        saves.append(path.name)
+        return real_save(path, *args, **options)
+
+    monkeypatch.setattr(run, "save_data_sources", save_data_sources)
+    monkeypatch.setattr(run, "save_markdown", save_markdown)
+    report = import_paths([folder], publish=True)
+
+    assert [r.status for r in report.results] == ["failed", "created"]
+    assert saves == ["copy_1.md", "copy_2.md"]
+    article = Article.objects.get()
+    assert "新记者甲" in article.bylines.values_list("author__name", flat=True)
+    assert Author.objects.filter(name="新记者甲").count() == 1
+
+
 def test_an_imported_file_notes_the_change_to_the_page_cache_once(monkeypatch, django_capture_on_commit_callbacks):
     bumps, schedules = [], []
     monkeypatch.setattr(page_cache, "bump_generation", lambda: bumps.append(1))
@@ -118,9 +184,9 @@ def test_a_file_that_lost_a_race_with_another_writer_is_imported_again(monkeypat
 
     real, calls = run.save_bylines, []
 
-    def save_bylines(article, repaired, *, races=1):
+    def save_bylines(article, repaired, *, new=False, races=1):
         calls.append(article.pk)
-        real(article, repaired)
+        real(article, repaired, new=new)
         if len(calls) <= races:
             raise IntegrityError("duplicate key value violates unique constraint")
 
@@ -131,7 +197,7 @@ def test_a_file_that_lost_a_race_with_another_writer_is_imported_again(monkeypat
     assert article.bylines.count() >= 5 and article.revisions.count() == 1  # the second attempt's only
 
     calls.clear()
-    monkeypatch.setattr(run, "save_bylines", lambda article, repaired: save_bylines(article, repaired, races=9))
+    monkeypatch.setattr(run, "save_bylines", lambda article, repaired, **kw: save_bylines(article, repaired, races=9, **kw))
     changed = tmp_path / SEED.name
     changed.write_text(SEED.read_text(encoding="utf-8").replace("重庆", "重庆市", 1), encoding="utf-8")
     result = run.import_markdown_file(changed, publish=True)

@@ -4,6 +4,8 @@ Used by the importer (``run.py``) for new files and by the "re-run credit extrac
 action (``reextract_credits``) on an article's verbatim source.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 from django.conf import settings
@@ -86,12 +88,64 @@ def tags_named(names) -> list:
 
 def _rows_named(model, names, create) -> dict:
     """``{name: row}`` of ``model`` for ``names``, in their order: those known by name read in one query, the others
-    from ``create(name)``, in sorted order (concurrent writers then lock new rows in one order)."""
+    from ``create(name)``, in sorted order (concurrent writers then lock new rows in one order). Inside
+    ``rows_remembered()``, rows an earlier file of the batch found are not read again."""
     names = list(dict.fromkeys(names))
-    found = {row.name: row for row in model.objects.filter(name__in=names)} if names else {}
+    remembered = _remembered.get()
+    known = remembered.rows.get(model, {}) if remembered is not None else {}
+    found = {name: known[name] for name in names if name in known}
+    unknown = [name for name in names if name not in found]
+    found |= {row.name: row for row in model.objects.filter(name__in=unknown)} if unknown else {}
     for name in sorted(set(names) - found.keys()):
         found[name] = create(name)
+    if remembered is not None:
+        remembered.learn(model, found)
     return {name: found[name] for name in names}
+
+
+class _Remembered:
+    """The rows found or created by name (``_rows_named``) in a batch of imported files: ``rows`` of the files saved,
+    ``learning`` of the file being saved (kept only if it is: ``rows_remembered.file``)."""
+
+    def __init__(self):
+        self.rows, self.learning = {}, None
+
+    def learn(self, model, found):
+        if self.learning is not None:
+            self.learning.setdefault(model, {}).update(found)
+
+
+_remembered = ContextVar("remembered rows", default=None)
+
+
+@contextmanager
+def rows_remembered():
+    """Inside, the sources, authors and tags found or created by name for one file (``file_remembers()`` around its
+    save) are not read again for the files after it: an import's batch of files shares its publishers, reporters
+    and tags, and one transaction holds the batch. Only a file that saved whole adds to them: the rows a failing
+    file created are rolled back with it."""
+    token = _remembered.set(_Remembered())
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+@contextmanager
+def file_remembers():
+    """Around one file's save (a savepoint): what ``_rows_named`` learns is remembered if the block ends without
+    error (its savepoint released), and forgotten otherwise. Nothing outside ``rows_remembered()``."""
+    remembered = _remembered.get()
+    if remembered is None:
+        yield
+        return
+    remembered.learning = {}
+    try:
+        yield
+        for model, rows in remembered.learning.items():
+            remembered.rows.setdefault(model, {}).update(rows)
+    finally:
+        remembered.learning = None
 
 
 def _each_once(rows) -> list:
@@ -141,7 +195,7 @@ def save_images(article, repaired, fields, notes, *, user=None) -> list:
         # A known picture whose words did not change is left alone: saving it would rebuild the page of every
         # article showing it (a recurring logo or chart: each import would cost more than the one before).
         if image.pk is None or any(getattr(image, name) != value for name, value in before.items()):
-            image.full_clean(exclude=["file"])
+            image.full_clean(exclude=["file", "photographer"])  # the photographer: a row just read or written
             image.save()
         images.append(image)
         if ref.url == lead_url and not image.is_placeholder:
@@ -150,9 +204,11 @@ def save_images(article, repaired, fields, notes, *, user=None) -> list:
     return images
 
 
-def place_images(article, images):
-    """Make ``images`` (``save_images()``) the saved article's gallery, in their order."""
-    article.gallery.all().delete()
+def place_images(article, images, *, new=False):
+    """Make ``images`` (``save_images()``) the saved article's gallery, in their order. ``new``: the article was
+    created in this transaction, it has no gallery to clear."""
+    if not new:
+        article.gallery.all().delete()
     ArticleImage.objects.bulk_create(ArticleImage(article=article, image=image, order=order)
                                      for order, image in enumerate(images))
     shown_rows_written([article.pk])  # bulk_create() sends no signals
@@ -176,8 +232,10 @@ def _reusable_image(url, article, user, own):
     return None
 
 
-def save_bylines(article, repaired):
-    article.bylines.all().delete()
+def save_bylines(article, repaired, *, new=False):
+    """Make the file's credited people the article's bylines. ``new``: it has none yet (see ``place_images``)."""
+    if not new:
+        article.bylines.all().delete()
     people = [p for credit in repaired.credits for p in credit.people]
     people += [p for ref in repaired.images for credit in ref.credits if credit.kind == "photo" for p in credit.people]
     authors = authors_named(person.name for person in people)

@@ -26,6 +26,7 @@ that file back, so a file is either fully imported or not at all.
 import hashlib
 import re
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -44,8 +45,10 @@ from articles.figure_review import ExtractionContext, extract_candidates
 from articles.importer.attribution import (
     data_source_names,
     detect_regions,
+    file_remembers,
     find_publisher,
     place_images,
+    rows_remembered,
     save_bylines,
     save_data_sources,
     save_images,
@@ -264,7 +267,9 @@ class _Batch:
 
     def save(self, options, context):
         started, firsts, item = time.monotonic(), [], self.items[0]
-        with transaction.atomic(), deferred_touch(), deferred_note():
+        # A dry run's rows are rolled back with each file: none to remember.
+        remembering = nullcontext() if options["dry_run"] else rows_remembered()
+        with transaction.atomic(), deferred_touch(), deferred_note(), remembering:
             while item is not None:
                 number, path, job = item
                 try:
@@ -367,7 +372,9 @@ def save_markdown(path, prepare, *, context, dry_run=False, publish=False, downl
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             firsts = [] if first_revisions is not None else None
             try:
-                with transaction.atomic():
+                # The rows found by name are remembered for the batch's next files once this file's savepoint is
+                # released.
+                with file_remembers(), transaction.atomic():
                     # The page document once, when the article and its relations are saved; its updated_at moved
                     # and the page cache told once.
                     with deferred_refresh(), deferred_touch(), deferred_note():
@@ -544,8 +551,8 @@ def _save_prepared(prepared, context, *, dry_run, publish, force, user=None, fir
     article.full_clean(exclude=["slug", "syndicator", "publisher", "lead_image"], validate_unique=False)
     article.save()
 
-    place_images(article, images)
-    save_bylines(article, repaired)
+    place_images(article, images, new=existing is None)
+    save_bylines(article, repaired, new=existing is None)
     sources = save_data_sources(article, repaired, new=existing is None)
     regions = prepared.regions
     set_links(article.regions, regions, new=existing is None)
