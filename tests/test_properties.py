@@ -535,6 +535,15 @@ def test_segment_never_raises(text):
             assert token and not re.search(r"\s", token)
 
 
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(CJK_TEXT), st.sampled_from(["ΑΣ", "İ", "ß", "_", "Ⅻ"])),
+                max_size=12))
+def test_words_of_tokens_are_each_tokens_runs_in_order(tokens):
+    """``_words`` searches the tokens joined by spaces at once: the same words as token by token, lower-cased."""
+    from articles.segment import _WORD, _words
+
+    assert _words(tokens) == [word for token in tokens for word in _WORD.findall(token.lower())]
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _count_properties(suite_summary):
     yield

@@ -128,7 +128,8 @@ class RegionRef:
 # Vocabulary
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
-_FULLWIDTH = str.maketrans("０１２３４５６７８９％．～∶，", "0123456789%.~:，")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９％．～∶", "0123456789%.~:")
+_FULLWIDTH_RE = re.compile("[０-９％．～∶]")  # the characters _FULLWIDTH changes: most texts have none
 _MAGNITUDES = {
     "万亿": Decimal(10) ** 12, "千亿": Decimal(10) ** 11, "百亿": Decimal(10) ** 10, "十亿": Decimal(10) ** 9,
     "亿": Decimal(10) ** 8, "千万": Decimal(10) ** 7, "百万": Decimal(10) ** 6, "十万": Decimal(10) ** 5,
@@ -182,18 +183,19 @@ _MASKS = [
 ]
 _DATE_AFTER = re.compile(r"^\s*(?:年|月|日|号|时|点钟|季度|世纪|岁|周岁|届|期|楼|轮|代|级|版|大[^\s\d]|强|批次|次会议|周年)")
 _DATE_RANGE_AFTER = re.compile(r"^\s*[-—–~至到]\s*\d+\s*(?:年|月|日|号)")
+# (kind, pattern, a string every match holds: a text without it is not searched)
 _SPECIALS = [
-    ("percent_of", re.compile(rf"(?<!\d)百分之(?P<n>{_NUM_AR}|[{_CN_DIGITS}]+(?:点[零〇一二三四五六七八九]+)?)")),
-    ("fraction", re.compile(
+    ("percent_of", "百分之", re.compile(rf"(?<!\d)百分之(?P<n>{_NUM_AR}|[{_CN_DIGITS}]+(?:点[零〇一二三四五六七八九]+)?)")),
+    ("fraction", "分之", re.compile(
         r"(?<![\d零〇一二两三四五六七八九十百])(?P<d>\d+|[零〇一二两三四五六七八九十百]+)分之(?P<n>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"
     )),
-    ("tenths", re.compile(
+    ("tenths", "成", re.compile(
         r"(?<![\d零〇一二两三四五六七八九十百千])(?P<n>[1-9]|10|[一二两三四五六七八九十])成"
         r"(?=$|[^\u4e00-\u9fff]|以上|左右|多|的|以|之|还)"
     )),
-    ("half", re.compile(r"一半(?=以上|左右|多|的|[，,。；;、]|$)")),
-    ("doubling", re.compile(r"翻(?P<n>[一两二三四1-4])番")),
-    ("ratio", re.compile(r"(?<![\d.:])(?P<a>\d+(?:\.\d+)?)[ \t]*:[ \t]*(?P<b>\d+(?:\.\d+)?)(?![\d.]|\s*:)")),
+    ("half", "一半", re.compile(r"一半(?=以上|左右|多|的|[，,。；;、]|$)")),
+    ("doubling", "番", re.compile(r"翻(?P<n>[一两二三四1-4])番")),
+    ("ratio", ":", re.compile(r"(?<![\d.:])(?P<a>\d+(?:\.\d+)?)[ \t]*:[ \t]*(?P<b>\d+(?:\.\d+)?)(?![\d.]|\s*:)")),
 ]
 
 # Direction cues, searched backwards from the number inside its clause: the nearest one wins.
@@ -420,7 +422,7 @@ class _Text:
 
     def __init__(self, text: str):
         self.text = text
-        self.norm = text.translate(_FULLWIDTH)
+        self.norm = text.translate(_FULLWIDTH) if _FULLWIDTH_RE.search(text) else text
         self.masked = bytearray(len(text))
         for rx in _MASKS:
             for m in rx.finditer(self.norm):
@@ -501,7 +503,9 @@ class _Text:
 def _scan_specials(t: _Text, taken: bytearray) -> list[_Token]:
     tokens = []
     norm = t.norm
-    for kind, rx in _SPECIALS:
+    for kind, needed, rx in _SPECIALS:
+        if needed not in norm:
+            continue
         for m in rx.finditer(norm):
             s, e = m.start(), m.end()
             if any(taken[s:e]) or any(t.masked[s:e]):
