@@ -63,6 +63,10 @@ def test_a_batch_reads_the_authors_sources_and_tags_its_files_name_once(tmp_path
     by_name = [sql for sql in statements(captured, 'SELECT "articles_source"', "articles_source")
                if '"articles_source"."name" IN' in sql]
     assert len(by_name) == 2, by_name
+    # The sources with domains, to find the publisher of the original URL: once.
+    by_domain = [sql for sql in statements(captured, 'SELECT "articles_source"', "articles_source")
+                 if 'WHERE NOT ("articles_source"."domains"' in sql]
+    assert len(by_domain) == 1, by_domain
     for table in ("articles_articleauthor", "articles_articleimage"):  # one article's rows, read to be deleted
         assert [sql for sql in statements(captured, "SELECT", table) if f'"{table}"."article_id" = ' in sql] == []
     seed = Article.objects.get(source_filename=SEED.name)

@@ -66,7 +66,10 @@ def find_publisher(repaired, original_url, syndicator):
     for credit in repaired.credits:
         if credit.wire:
             return source_named(credit.wire, Source.Kind.PUBLISHER)
-    by_domain = Source.objects.for_url(original_url)
+    remembered = _remembered.get()
+    if remembered is not None and remembered.domain_sources is None:
+        remembered.domain_sources = list(Source.objects.with_domains())  # set by editors only: read once a batch
+    by_domain = Source.objects.for_url(original_url, among=remembered.domain_sources if remembered else None)
     if by_domain is not None and by_domain.kind == Source.Kind.PUBLISHER:
         return by_domain
     if syndicator is not None and syndicator.kind == Source.Kind.PUBLISHER:
@@ -105,10 +108,11 @@ def _rows_named(model, names, create) -> dict:
 
 class _Remembered:
     """The rows found or created by name (``_rows_named``) in a batch of imported files: ``rows`` of the files saved,
-    ``learning`` of the file being saved (kept only if it is: ``rows_remembered.file``)."""
+    ``learning`` of the file being saved (kept only if it is: ``file_remembers``)."""
 
     def __init__(self):
         self.rows, self.learning = {}, None
+        self.domain_sources = None  # the sources with domains (find_publisher), read when first needed
 
     def learn(self, model, found):
         if self.learning is not None:
@@ -123,7 +127,7 @@ def rows_remembered():
     """Inside, the sources, authors and tags found or created by name for one file (``file_remembers()`` around its
     save) are not read again for the files after it: an import's batch of files shares its publishers, reporters
     and tags, and one transaction holds the batch. Only a file that saved whole adds to them: the rows a failing
-    file created are rolled back with it."""
+    file created are rolled back with it. The sources with domains (which only editors set) are read once."""
     token = _remembered.set(_Remembered())
     try:
         yield

@@ -586,10 +586,11 @@ def _existing(key, original_url, checksum):
     matches = Q(source_key=key) | Q(source_checksum=checksum)
     if original_url:
         matches |= Q(original_url=original_url)
-    found = list(Article.objects.filter(matches))  # in the model's order, as first() would pick
+    # The matches' keys first (in the model's order, as first() would pick): most files match none.
+    found = Article.objects.filter(matches).values("pk", "source_key", "original_url", "source_checksum")
     for name, value in (("source_key", key), ("original_url", original_url), ("source_checksum", checksum)):
-        if value and (match := next((a for a in found if getattr(a, name) == value), None)):
-            return match
+        if value and (match := next((a for a in found if a[name] == value), None)):
+            return Article.objects.get(pk=match["pk"])
     return None
 
 

@@ -10,18 +10,22 @@ from articles.slugs import unique_slug
 
 
 class SourceQuerySet(models.QuerySet):
-    def for_url(self, url):
-        """The source whose known domains cover ``url``'s host (longest match), or None."""
+    def for_url(self, url, *, among=None):
+        """The source whose known domains cover ``url``'s host (longest match), or None. ``among``: the sources with
+        domains, when the caller has read them (``with_domains()``)."""
         host = (urlsplit(url or "").hostname or "").lower()
         if not host:
             return None
         best, best_len = None, 0
-        for source in self.exclude(domains=[]):
+        for source in self.with_domains() if among is None else among:
             for domain in source.domains:
                 domain = domain.lower().lstrip(".")
                 if (host == domain or host.endswith("." + domain)) and len(domain) > best_len:
                     best, best_len = source, len(domain)
         return best
+
+    def with_domains(self):
+        return self.exclude(domains=[])
 
 
 class Source(models.Model):
