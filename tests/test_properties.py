@@ -65,7 +65,7 @@ from articles.importer.frontmatter import (
 )
 from articles.importer.run import _summary
 from articles.importer.syndicated import decode_app_link, repair_body, unwrap_proxy
-from articles.sanitize import ALLOWED_TAGS, clean_body_html, clean_text, html_to_text
+from articles.sanitize import ALLOWED_TAGS, clean_body_html, clean_text, html_to_text, sanitized_html_to_text
 from articles.segment import query_terms, segment
 from tests.hostile import content_problems, elements, local, parse_fragment
 
@@ -274,6 +274,16 @@ def test_html_to_text_never_raises(html):
     text = html_to_text(html)
     assert isinstance(text, str)
     assert html_to_text(clean_body_html(html)) == html_to_text(clean_body_html(clean_body_html(html)))
+
+
+@given(arbitrary_html | well_formed_html)
+@example("<p>a<br>b</p><ul><li>c</li></ul><table><tr><td>d</td><td>e</td></tr></table>f")
+@example("<p>&nbsp;&amp;&lt;&#x6a;&notin;&noti</p><h2>\u3000x\xa0 y</h2>")
+def test_sanitized_html_reads_as_html_to_text_reads_it(html):
+    """An article's body_text is read from its sanitized body as it streams by (no tree): the same lines as
+    html_to_text() gives, for every output of the sanitizer."""
+    cleaned = clean_body_html(html)
+    assert sanitized_html_to_text(cleaned) == html_to_text(cleaned)
 
 
 @given(st.one_of(st.text(), texts, html_documents))

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
-from articles.sanitize import clean_body_html, html_to_text
+from articles.sanitize import clean_body_html, sanitized_html_to_text
 from articles.segment import segment
 from articles.slugs import unique_slug
 
@@ -186,7 +186,7 @@ class Article(models.Model):
         if getattr(self, "_derived", None) == (source, self.body_html, self.body_text, self.search_text):
             return  # nor were the derived fields set by hand since
         self.body_html = clean_body_html(self.body)
-        self.body_text = html_to_text(self.body_html)
+        self.body_text = sanitized_html_to_text(self.body_html)
         self.search_text = segment(f"{self.title}\n{self.summary}\n{self.body_text}")
         self._derived = (source, self.body_html, self.body_text, self.search_text)
 
