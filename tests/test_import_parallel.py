@@ -76,6 +76,26 @@ def test_workers_that_only_prepare_hold_none_of_this_process_connections():
         pool.shutdown()
 
 
+@pytest.mark.skipif(POSTGRES, reason="the workers save only on PostgreSQL: they are started fresh, nothing forked")
+@pytest.mark.django_db
+def test_what_the_workers_inherit_is_frozen_for_the_collector_while_they_run(tmp_path, monkeypatch):
+    import gc
+
+    frozen = []
+    real = parallel._prepared_ahead
+
+    def prepared_ahead(*args, **kwargs):
+        for item in real(*args, **kwargs):
+            frozen.append(gc.get_freeze_count())
+            yield item
+
+    monkeypatch.setattr(parallel, "_prepared_ahead", prepared_ahead)
+    out, _, _ = import_command(seed_copies(tmp_path / "articles", range(1, 3)), publish=True, jobs=2)
+    assert [status for _, status, _ in results_of(out)] == ["created", "created"]
+    assert len(frozen) == 2 and min(frozen) > 10_000  # Django and the app, loaded before the workers forked
+    assert gc.get_freeze_count() == 0  # and back to the collector afterwards
+
+
 @pytest.mark.django_db(transaction=True)  # on PostgreSQL the workers save: they see only what is committed
 def test_jobs_save_what_one_process_saves_and_report_in_order(tmp_path):
     folder = seed_copies(tmp_path / "articles", range(1, 7))

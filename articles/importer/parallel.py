@@ -16,8 +16,8 @@ uses one core. How the workers share it depends on the database:
 Either way the results are reported in the files' order and the page documents of the imported articles are
 rebuilt once, at the end (the caller's ``deferred_refresh()``). Workers that save are started fresh (``spawn``: a
 forked process must not use its parent's database connections); workers that only prepare never open the database,
-so where the system can they are forked, and start at once with what this process has loaded. Workers ignore
-SIGINT.
+so where the system can they are forked, and start at once with what this process has loaded (frozen for the
+garbage collector meanwhile: ``gc.freeze``). Workers ignore SIGINT.
 
 Interrupting (Ctrl-C, SIGTERM to the parent): on SQLite, the file being saved rolls back (the ones before it are
 committed) and the work the workers did ahead is dropped; on PostgreSQL no new share is started and the shares
@@ -26,6 +26,7 @@ process (a service manager stopping the group) ends the workers too: the files t
 killed import's do.
 """
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -99,11 +100,16 @@ def _this_process_saves(files, options, *, jobs, context):
     """Markdown files prepared by the workers and saved here (``run.save_in_turn``), NDJSON dumps imported here."""
     from articles.importer.run import save_in_turn
 
+    # What this process has loaded is frozen for the collector while the workers run (gc.freeze, as Python's
+    # documentation advises before forking): neither their collections nor this one's visit it again, and the
+    # workers do not copy the pages it lies on by writing to it.
+    gc.freeze()
     executor = _pool(jobs, context)
     try:
         yield from save_in_turn(_prepared_ahead(files, options, executor, ahead=jobs * AHEAD), options, context)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 def _prepared_ahead(files, options, executor, *, ahead):
