@@ -1,6 +1,7 @@
 """import_articles --jobs N: worker processes import whole files (PostgreSQL) or prepare them for this process to save
 (SQLite); either way what one process would save, reported in the files' order."""
 
+import gc
 import re
 
 import pytest
@@ -72,6 +73,8 @@ def test_workers_that_only_prepare_hold_none_of_this_process_connections():
     pool = parallel._pool(1, ExtractionContext.load)  # started as the SQLite pipeline starts them (forked, here)
     try:
         assert pool.submit(_holds_a_connection).result() == []
+        # What it loaded to start is frozen for its garbage collector (this process froze nothing here).
+        assert pool.submit(gc.get_freeze_count).result() > 10_000
     finally:
         pool.shutdown()
 
@@ -79,8 +82,6 @@ def test_workers_that_only_prepare_hold_none_of_this_process_connections():
 @pytest.mark.skipif(POSTGRES, reason="the workers save only on PostgreSQL: they are started fresh, nothing forked")
 @pytest.mark.django_db
 def test_what_the_workers_inherit_is_frozen_for_the_collector_while_they_run(tmp_path, monkeypatch):
-    import gc
-
     frozen = []
     real = parallel._prepared_ahead
 

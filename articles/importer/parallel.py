@@ -153,6 +153,7 @@ def _start_worker(context, database_name):
         for inherited in connections.all(initialized_only=True):
             inherited.connection = None  # nor closed: they are the parent's (a forked worker exits without closing)
     _context = pickle.loads(context)
+    gc.freeze()  # what the worker loaded to start lives as long as it does: its collections need not visit it
 
 
 def _worker_context():
