@@ -14,8 +14,9 @@ Why each step:
 - Cleaning is idempotent and its output parse-stable (what a browser builds from it is the tree it is the
   serialization of), both proven by tests/test_properties.py (Hypothesis). Four details keep it so: C0 control
   characters are removed (also those written as &#12;), BeautifulSoup writes every attribute value in double
-  quotes for bleach, bleach's output is cleaned again until it no longer changes (html5lib's error recovery can
-  build a tree that its serialization does not parse back to), and blank runs between tags are written the way
+  quotes for bleach, bleach's output is cleaned again until it no longer changes when html5lib had to recover from
+  an error while parsing (its error recovery can build a tree that its serialization does not parse back to; a
+  parse without error, the usual case, is cleaned once), and blank runs between tags are written the way
   BeautifulSoup reads them back.
 - Every ``<img>`` gets ``loading="lazy"``, ``decoding="async"`` and ``referrerpolicy="no-referrer"``
   (body images are the imported remote URLs, and Chinese image hosts refuse foreign referrers). bleach
