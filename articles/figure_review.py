@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from articles.extraction.figures import extract_figures, prepare_regions
 from articles.extraction.regions import build_matcher
+from articles.importer.batch import insert_rows
 from articles.models import FigureChange, Indicator, Region, Source, StatisticFigure
 from articles.page_document import deferred_refresh
 from articles.workflow import PUBLISH_PERMISSION
@@ -178,7 +179,7 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
     When an edited text moved a reviewed figure's sentence, its offsets follow it (recorded as an
     'edited' change without a user). Returns an ``ExtractionResult``.
     """
-    context = context or ExtractionContext.load()
+    context, article_is_new = context or ExtractionContext.load(), new
     # By name, in Python's order whatever the database's collation: the first named in a sentence is its source.
     sources = sorted(article.data_sources.all() if sources is None else sources, key=lambda source: source.name)
     text = article.body_text or ""
@@ -192,7 +193,7 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
     source_named = {name: source for source in sources for name in [source.name, *(source.aliases or [])]}
     result = ExtractionResult(slug=article.slug, found=len(candidates))
     with transaction.atomic(savepoint=False), deferred_refresh():  # no caller goes on after an error
-        figures = [] if new else list(
+        figures = [] if article_is_new else list(
             StatisticFigure.objects.filter(article=article)
             .annotate(has_changes=Exists(FigureChange.objects.filter(figure=OuterRef("pk"))))
             .select_for_update()
@@ -229,7 +230,9 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
             StatisticFigure.objects.filter(pk__in=[f.pk for f in open_rows]).delete()
         if changed:
             StatisticFigure.objects.bulk_update(changed, [*_EXTRACTED_FIELDS, "updated_at"])
-        result.created = len(StatisticFigure.objects.bulk_create(new))
+        # A new article's candidates: with the other new articles' of an import batch (nothing reads them before).
+        result.created = (insert_rows(StatisticFigure, new) if article_is_new
+                          else len(StatisticFigure.objects.bulk_create(new)))
     return result
 
 

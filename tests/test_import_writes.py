@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from articles import cache as page_cache
 from articles import page_document
 from articles.importer.run import import_paths
-from articles.models import Article, ArticleAuthor, Region
+from articles.models import Article, ArticleAuthor, Region, StatisticFigure
 from bench.importing import vary_article
 
 from .factories import SEED, make_article
@@ -56,6 +56,7 @@ def test_a_batch_reads_the_authors_sources_and_tags_its_files_name_once(tmp_path
     with CaptureQueriesContext(connection) as captured:
         report = import_paths([folder], publish=True)
     assert [r.status for r in report.results] == ["created"] * 3
+    seed = Article.objects.get(source_filename=SEED.name)
     # The first file's two author lookups (photographers, writers), one of the tags, one of the syndicator and one
     # of the data sources; then none.
     assert len(statements(captured, 'SELECT "articles_author"', "articles_author")) == 2
@@ -69,7 +70,16 @@ def test_a_batch_reads_the_authors_sources_and_tags_its_files_name_once(tmp_path
     assert len(by_domain) == 1, by_domain
     for table in ("articles_articleauthor", "articles_articleimage"):  # one article's rows, read to be deleted
         assert [sql for sql in statements(captured, "SELECT", table) if f'"{table}"."article_id" = ' in sql] == []
-    seed = Article.objects.get(source_filename=SEED.name)
+    # The three new articles' bylines, placements, links and taggings: one INSERT per table for the batch.
+    for table in ("articles_articleauthor", "articles_articleimage", "articles_article_data_sources",
+                  "articles_article_regions", "taggit_taggeditem"):
+        assert len(statements(captured, "INSERT", table)) == 1, table
+    # The candidates too, in as many INSERTs as the database's limit on parameters needs for all of them at once.
+    rows = list(StatisticFigure.objects.exclude(article=seed))
+    fields = [field for field in StatisticFigure._meta.concrete_fields if not field.primary_key]
+    per_insert = connection.ops.bulk_batch_size(fields, rows)
+    assert len(statements(captured, "INSERT", "articles_statisticfigure")) == -(-len(rows) // per_insert)
+    assert {row.article_id for row in rows} == set(Article.objects.exclude(pk=seed.pk).values_list("pk", flat=True))
     for article in Article.objects.exclude(pk=seed.pk):
         assert list(article.bylines.values_list("author__name", "role")) == list(
             seed.bylines.values_list("author__name", "role"))
@@ -112,6 +122,23 @@ def test_a_failed_files_new_authors_are_not_remembered_for_the_rest_of_its_batch
     article = Article.objects.get()
     assert "新记者甲" in article.bylines.values_list("author__name", flat=True)
     assert Author.objects.filter(name="新记者甲").count() == 1
+    # The bylines the failed file queued were forgotten with it: only the saved article's were written.
+    assert ArticleAuthor.objects.count() == article.bylines.count()
+
+
+def test_an_editors_upload_writes_each_files_rows_as_it_saves_it(tmp_path, editor):
+    """Whether an editor may change a picture depends on which articles show it: the rows of an upload's files are
+    written file by file, never held until the batch ends."""
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    for number in (1, 2):
+        (folder / f"copy_{number}.md").write_text(vary_article(SEED.read_text(encoding="utf-8"), number),
+                                                   encoding="utf-8")
+    with CaptureQueriesContext(connection) as captured:
+        report = import_paths([folder], user=editor)
+    assert [r.status for r in report.results] == ["created"] * 2
+    assert len(statements(captured, "INSERT", "articles_articleimage")) == 2
+    assert len(statements(captured, "INSERT", "articles_articleauthor")) == 2
 
 
 def test_an_imported_file_notes_the_change_to_the_page_cache_once(monkeypatch, django_capture_on_commit_callbacks):

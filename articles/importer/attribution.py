@@ -4,8 +4,6 @@ Used by the importer (``run.py``) for new files and by the "re-run credit extrac
 action (``reextract_credits``) on an article's verbatim source.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cache
 
 from django.conf import settings
@@ -16,6 +14,7 @@ from taggit.models import Tag
 
 from articles import workflow
 from articles.extraction.regions import count_mentions
+from articles.importer import batch
 from articles.importer.frontmatter import read_source_file
 from articles.importer.syndicated import ImageRef, is_boilerplate_image, is_placeholder_image, repair_body
 from articles.models import Article, ArticleAuthor, ArticleImage, Author, Image, Region, Source
@@ -66,10 +65,8 @@ def find_publisher(repaired, original_url, syndicator):
     for credit in repaired.credits:
         if credit.wire:
             return source_named(credit.wire, Source.Kind.PUBLISHER)
-    remembered = _remembered.get()
-    if remembered is not None and remembered.domain_sources is None:
-        remembered.domain_sources = list(Source.objects.with_domains())  # set by editors only: read once a batch
-    by_domain = Source.objects.for_url(original_url, among=remembered.domain_sources if remembered else None)
+    with_domains = batch.domain_sources(lambda: list(Source.objects.with_domains()))
+    by_domain = Source.objects.for_url(original_url, among=with_domains)
     if by_domain is not None and by_domain.kind == Source.Kind.PUBLISHER:
         return by_domain
     if syndicator is not None and syndicator.kind == Source.Kind.PUBLISHER:
@@ -91,65 +88,17 @@ def tags_named(names) -> list:
 
 def _rows_named(model, names, create) -> dict:
     """``{name: row}`` of ``model`` for ``names``, in their order: those known by name read in one query, the others
-    from ``create(name)``, in sorted order (concurrent writers then lock new rows in one order). Inside
-    ``rows_remembered()``, rows an earlier file of the batch found are not read again."""
+    from ``create(name)``, in sorted order (concurrent writers then lock new rows in one order). In an import batch,
+    rows an earlier file of the batch found are not read again (``articles.importer.batch``)."""
     names = list(dict.fromkeys(names))
-    remembered = _remembered.get()
-    known = remembered.rows.get(model, {}) if remembered is not None else {}
+    known = batch.named(model)
     found = {name: known[name] for name in names if name in known}
     unknown = [name for name in names if name not in found]
     found |= {row.name: row for row in model.objects.filter(name__in=unknown)} if unknown else {}
     for name in sorted(set(names) - found.keys()):
         found[name] = create(name)
-    if remembered is not None:
-        remembered.learn(model, found)
+    batch.remember_named(model, found)
     return {name: found[name] for name in names}
-
-
-class _Remembered:
-    """The rows found or created by name (``_rows_named``) in a batch of imported files: ``rows`` of the files saved,
-    ``learning`` of the file being saved (kept only if it is: ``file_remembers``)."""
-
-    def __init__(self):
-        self.rows, self.learning = {}, None
-        self.domain_sources = None  # the sources with domains (find_publisher), read when first needed
-
-    def learn(self, model, found):
-        if self.learning is not None:
-            self.learning.setdefault(model, {}).update(found)
-
-
-_remembered = ContextVar("remembered rows", default=None)
-
-
-@contextmanager
-def rows_remembered():
-    """Inside, the sources, authors and tags found or created by name for one file (``file_remembers()`` around its
-    save) are not read again for the files after it: an import's batch of files shares its publishers, reporters
-    and tags, and one transaction holds the batch. Only a file that saved whole adds to them: the rows a failing
-    file created are rolled back with it. The sources with domains (which only editors set) are read once."""
-    token = _remembered.set(_Remembered())
-    try:
-        yield
-    finally:
-        _remembered.reset(token)
-
-
-@contextmanager
-def file_remembers():
-    """Around one file's save (a savepoint): what ``_rows_named`` learns is remembered if the block ends without
-    error (its savepoint released), and forgotten otherwise. Nothing outside ``rows_remembered()``."""
-    remembered = _remembered.get()
-    if remembered is None:
-        yield
-        return
-    remembered.learning = {}
-    try:
-        yield
-        for model, rows in remembered.learning.items():
-            remembered.rows.setdefault(model, {}).update(rows)
-    finally:
-        remembered.learning = None
 
 
 def _each_once(rows) -> list:
@@ -211,10 +160,12 @@ def save_images(article, repaired, fields, notes, *, user=None) -> list:
 def place_images(article, images, *, new=False):
     """Make ``images`` (``save_images()``) the saved article's gallery, in their order. ``new``: the article was
     created in this transaction, it has no gallery to clear."""
-    if not new:
+    placements = (ArticleImage(article=article, image=image, order=order) for order, image in enumerate(images))
+    if new:
+        batch.insert_rows(ArticleImage, placements)
+    else:
         article.gallery.all().delete()
-    ArticleImage.objects.bulk_create(ArticleImage(article=article, image=image, order=order)
-                                     for order, image in enumerate(images))
+        ArticleImage.objects.bulk_create(placements)
     shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
@@ -249,7 +200,10 @@ def save_bylines(article, repaired, *, new=False):
         role = person.role if person.role in ArticleAuthor.Role.values else ArticleAuthor.Role.WRITER
         bylines.setdefault((author.pk, role), ArticleAuthor(article=article, author=author, role=role,
                                                              order=len(bylines) + 1))
-    ArticleAuthor.objects.bulk_create(bylines.values())
+    if new:
+        batch.insert_rows(ArticleAuthor, bylines.values())
+    else:
+        ArticleAuthor.objects.bulk_create(bylines.values())
     shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
@@ -269,14 +223,15 @@ def save_data_sources(article, repaired, *, new=False) -> list:
 
 def set_links(related, rows, *, new=False):
     """``related.set(rows)`` for an article's many-to-many manager (``article.regions``); for an article created in
-    this transaction (``new``: it has no links yet, nothing to compare) one INSERT instead. That sends no
-    ``m2m_changed``: the new article's own save already asked for what those receivers would."""
+    this transaction (``new``: it has no links yet, nothing to compare) one INSERT instead (in an import batch, with
+    the batch's other new links: ``batch.insert_rows``). That sends no ``m2m_changed``: the new article's own save
+    already asked for what those receivers would."""
     if not new:
         related.set(rows)
         return
     through = related.through
-    through.objects.bulk_create(
-        through(**{related.source_field_name: related.instance, related.target_field_name: row}) for row in rows)
+    batch.insert_rows(
+        through, (through(**{related.source_field_name: related.instance, related.target_field_name: row}) for row in rows))
 
 
 def detect_regions(text, title, *, context=None):

@@ -42,13 +42,12 @@ from articles import workflow
 from articles.cache import deferred_note
 from articles.extraction.figures import extract_figures
 from articles.figure_review import ExtractionContext, extract_candidates
+from articles.importer import batch
 from articles.importer.attribution import (
     data_source_names,
     detect_regions,
-    file_remembers,
     find_publisher,
     place_images,
-    rows_remembered,
     save_bylines,
     save_data_sources,
     save_images,
@@ -267,9 +266,11 @@ class _Batch:
 
     def save(self, options, context):
         started, firsts, item = time.monotonic(), [], self.items[0]
-        # A dry run's rows are rolled back with each file: none to remember.
-        remembering = nullcontext() if options["dry_run"] else rows_remembered()
-        with transaction.atomic(), deferred_touch(), deferred_note(), remembering:
+        # What the batch's files share (articles.importer.batch); nothing in a dry run, whose files each roll back.
+        # New rows of the relation tables go in together, unless an editor's upload (whose rights to a picture
+        # depend on which articles show it) reads what the batch's files wrote.
+        shared = nullcontext() if options["dry_run"] else batch.import_batch(insert_later=options["user"] is None)
+        with transaction.atomic(), deferred_touch(), deferred_note(), shared:
             while item is not None:
                 number, path, job = item
                 try:
@@ -280,6 +281,7 @@ class _Batch:
                         self.interrupted = self.items.pop()
                     self.interruption = interruption
                     break
+            batch.write_rows()
             record_first_revisions(firsts)
 
     def _next(self, started):
@@ -374,7 +376,7 @@ def save_markdown(path, prepare, *, context, dry_run=False, publish=False, downl
             try:
                 # The rows found by name are remembered for the batch's next files once this file's savepoint is
                 # released.
-                with file_remembers(), transaction.atomic():
+                with batch.batch_file(), transaction.atomic():
                     # The page document once, when the article and its relations are saved; its updated_at moved
                     # and the page cache told once.
                     with deferred_refresh(), deferred_touch(), deferred_note():
@@ -560,7 +562,7 @@ def _save_prepared(prepared, context, *, dry_run, publish, force, user=None, fir
     if existing is None:
         # bulk_create() sends no signals: the new article's own save above asked for what tagging would (its page
         # and its neighbours' related lists, its updated_at, the page cache).
-        TaggedItem.objects.bulk_create(TaggedItem(content_object=article, tag=tag) for tag in tags)
+        batch.insert_rows(TaggedItem, (TaggedItem(content_object=article, tag=tag) for tag in tags))
     else:
         article.tags.set(tags, clear=True)
     # Replaces unreviewed candidates only; editors' figures stay. The figures found while preparing, unless the
