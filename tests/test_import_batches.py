@@ -140,3 +140,17 @@ def test_pictures_are_downloaded_after_their_files_commit_never_inside_a_transac
     assert downloads and not any(in_transaction for _, in_transaction, _ in downloads)
     # Each file's pictures once it is saved, before the next file is.
     assert sorted({count for _, _, count in downloads}) == [1, 2, 3]
+
+
+def test_queued_picture_downloads_see_their_files_gallery(tmp_path, monkeypatch):
+    """A download queued per file may run at once (TASKS_BACKEND=immediate, as here): the file's gallery is written
+    before it, not held for the end of the batch."""
+    folder = seed_copies(tmp_path / "articles", range(1, 4))
+    fetched = []
+    monkeypatch.setattr("articles.images.fetch_image", lambda image: fetched.append(image.remote_url) or True)
+    report = import_paths([folder], publish=True, queue_images=True)
+    assert [r.status for r in report.results] == ["created"] * 3
+    assert all(r.images_queued for r in report.results)
+    for article in Article.objects.all():
+        assert article.gallery.exists()
+        assert {placed.image.remote_url for placed in article.gallery.all()} <= set(fetched)

@@ -267,9 +267,11 @@ class _Batch:
     def save(self, options, context):
         started, firsts, item = time.monotonic(), [], self.items[0]
         # What the batch's files share (articles.importer.batch); nothing in a dry run, whose files each roll back.
-        # New rows of the relation tables go in together, unless an editor's upload (whose rights to a picture
-        # depend on which articles show it) reads what the batch's files wrote.
-        shared = nullcontext() if options["dry_run"] else batch.import_batch(insert_later=options["user"] is None)
+        # New rows of the relation tables go in together, unless something reads them before the batch ends: an
+        # editor's upload (whose right to a picture depends on which articles show it), or a picture download
+        # queued per file (TASKS_BACKEND=immediate runs it at once, and it reads the article's gallery).
+        insert_later = options["user"] is None and not options["queue_images"]
+        shared = nullcontext() if options["dry_run"] else batch.import_batch(insert_later=insert_later)
         with transaction.atomic(), deferred_touch(), deferred_note(), shared:
             while item is not None:
                 number, path, job = item
