@@ -33,9 +33,9 @@ _current = ContextVar("import batch", default=None)
 @contextmanager
 def import_batch(*, insert_later=False):
     """Inside, the files saved in ``batch_file()`` blocks share what they found by name, and, with ``insert_later``,
-    queue their new relation rows until ``write_rows()``. ``insert_later`` only when no file of the batch reads
-    what another wrote to those tables: the command line's import, not an editor's upload (whose permission to
-    change a picture depends on which articles show it)."""
+    queue their new relation rows until ``write_rows()``. ``insert_later`` only when nothing reads those rows before
+    the batch ends: not for an editor's upload (whose permission to change a picture depends on which articles show
+    it), nor when each file queues its picture downloads (a task the immediate backend runs at once)."""
     token = _current.set(_Batch(insert_later))
     try:
         yield
