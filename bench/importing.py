@@ -142,6 +142,16 @@ def fresh_database():
     return warning
 
 
+def _cpu_split(result, imported) -> str:
+    """With --jobs: how the CPU time divides between the importing process and its workers (on SQLite the first
+    saves every file: it bounds the rate on its own)."""
+    workers = result.get("workers_cpu_s", 0)
+    if result.get("jobs", 1) == 1 or not workers:
+        return ""
+    return (f" (this process {(result['cpu_s'] - workers) / imported * 1000:.1f},"
+            f" its workers {workers / imported * 1000:.1f})")
+
+
 def import_worker(folders, time_limit=0.0, profile_lines=0, jobs=1):
     """Runs in a child process on the import database: ``import_articles --publish`` on each of ``folders`` in
     turn until ``time_limit`` seconds have passed (0: no limit); prints one JSON line. With ``jobs`` > 1, one
@@ -193,6 +203,7 @@ def import_worker(folders, time_limit=0.0, profile_lines=0, jobs=1):
     result = {
         "cpu_s": sum(getattr(cpu_after, f) - getattr(cpu_before, f)
                      for f in ("user", "system", "children_user", "children_system")),
+        "workers_cpu_s": sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("children_user", "children_system")),
         "jobs": jobs,
         "prepare_s": prepare_s, "batches": batches, "queries": queries[0], "statuses": count_statuses(output.getvalue()),
         "articles": Article.objects.count(), "published": Article.objects.published().count(),
@@ -279,7 +290,8 @@ def report(result, count):
               " --import-seconds 0 imports them all")
     print("  articles/s per batch of files: " + ", ".join(f"{files / secs:.1f}" for files, secs in result["batches"])
           + f"; the process's own CPU time {result['cpu_s'] / imported * 1000:.1f} ms per article"
-          " (the rest of the wall time: waiting for the disk, or for the cores other processes use)")
+          + _cpu_split(result, imported)
+          + " (the rest of the wall time: waiting for the disk, or for the cores other processes use)")
     print()
     header = ("workload", "mode", "articles/s", "ms/article", "queries/article", "peak memory", "target", "OK/MISS")
     jobs = result.get("jobs", 1)
