@@ -179,7 +179,7 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
     When an edited text moved a reviewed figure's sentence, its offsets follow it (recorded as an
     'edited' change without a user). Returns an ``ExtractionResult``.
     """
-    context, article_is_new = context or ExtractionContext.load(), new
+    context = context or ExtractionContext.load()
     # By name, in Python's order whatever the database's collation: the first named in a sentence is its source.
     sources = sorted(article.data_sources.all() if sources is None else sources, key=lambda source: source.name)
     text = article.body_text or ""
@@ -193,7 +193,7 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
     source_named = {name: source for source in sources for name in [source.name, *(source.aliases or [])]}
     result = ExtractionResult(slug=article.slug, found=len(candidates))
     with transaction.atomic(savepoint=False), deferred_refresh():  # no caller goes on after an error
-        figures = [] if article_is_new else list(
+        figures = [] if new else list(
             StatisticFigure.objects.filter(article=article)
             .annotate(has_changes=Exists(FigureChange.objects.filter(figure=OuterRef("pk"))))
             .select_for_update()
@@ -203,7 +203,7 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
         in_place = [f for f in reviewed if text[f.start_offset : f.end_offset] == f.quote]
         elsewhere = [f for f in reviewed if f not in in_place]
         open_rows = [f for f in figures if not _is_reviewed(f)]
-        new, changed = [], []
+        to_create, changed = [], []
         for candidate in candidates:
             values = _figure_values(candidate, context, source_named)
             if values is None:
@@ -222,7 +222,7 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
                 else:
                     result.unchanged += 1
             else:
-                new.append(StatisticFigure(article=article, **values))
+                to_create.append(StatisticFigure(article=article, **values))
         result.stale = len(elsewhere)
         result.kept = len(reviewed) - result.moved - result.stale
         result.removed = len(open_rows)
@@ -230,9 +230,8 @@ def extract_candidates(article, *, context: ExtractionContext | None = None, reg
             StatisticFigure.objects.filter(pk__in=[f.pk for f in open_rows]).delete()
         if changed:
             StatisticFigure.objects.bulk_update(changed, [*_EXTRACTED_FIELDS, "updated_at"])
-        # A new article's candidates: with the other new articles' of an import batch (nothing reads them before).
-        result.created = (insert_rows(StatisticFigure, new) if article_is_new
-                          else len(StatisticFigure.objects.bulk_create(new)))
+        # A new article's candidates may wait for the other new articles' of an import batch: nothing reads them before.
+        result.created = insert_rows(StatisticFigure, to_create, later=new)
     return result
 
 

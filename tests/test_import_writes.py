@@ -12,6 +12,7 @@ from articles.models import Article, ArticleAuthor, Region, StatisticFigure
 from bench.importing import vary_article
 
 from .factories import SEED, make_article
+from .test_import_parallel import seed_copies
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +49,7 @@ def test_a_batch_reads_the_authors_sources_and_tags_its_files_name_once(tmp_path
     """The files of one transaction share their reporters, photographers, sources and tags: what the first file found
     by name is not read again for the next ones; and a new article has no bylines or gallery to clear first."""
     import_paths([SEED], publish=True)
-    folder = tmp_path / "copies"
-    folder.mkdir()
-    for number in (2, 3, 4):
-        (folder / f"copy_{number}.md").write_text(vary_article(SEED.read_text(encoding="utf-8"), number),
-                                                   encoding="utf-8")
+    folder = seed_copies(tmp_path / "copies", (2, 3, 4))
     with CaptureQueriesContext(connection) as captured:
         report = import_paths([folder], publish=True)
     assert [r.status for r in report.results] == ["created"] * 3
@@ -129,11 +126,7 @@ def test_a_failed_files_new_authors_are_not_remembered_for_the_rest_of_its_batch
 def test_an_editors_upload_writes_each_files_rows_as_it_saves_it(tmp_path, editor):
     """Whether an editor may change a picture depends on which articles show it: the rows of an upload's files are
     written file by file, never held until the batch ends."""
-    folder = tmp_path / "upload"
-    folder.mkdir()
-    for number in (1, 2):
-        (folder / f"copy_{number}.md").write_text(vary_article(SEED.read_text(encoding="utf-8"), number),
-                                                   encoding="utf-8")
+    folder = seed_copies(tmp_path / "upload", (1, 2))
     with CaptureQueriesContext(connection) as captured:
         report = import_paths([folder], user=editor)
     assert [r.status for r in report.results] == ["created"] * 2

@@ -160,12 +160,10 @@ def save_images(article, repaired, fields, notes, *, user=None) -> list:
 def place_images(article, images, *, new=False):
     """Make ``images`` (``save_images()``) the saved article's gallery, in their order. ``new``: the article was
     created in this transaction, it has no gallery to clear."""
-    placements = (ArticleImage(article=article, image=image, order=order) for order, image in enumerate(images))
-    if new:
-        batch.insert_rows(ArticleImage, placements)
-    else:
+    if not new:
         article.gallery.all().delete()
-        ArticleImage.objects.bulk_create(placements)
+    batch.insert_rows(ArticleImage, (ArticleImage(article=article, image=image, order=order)
+                                     for order, image in enumerate(images)), later=new)
     shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
@@ -200,10 +198,7 @@ def save_bylines(article, repaired, *, new=False):
         role = person.role if person.role in ArticleAuthor.Role.values else ArticleAuthor.Role.WRITER
         bylines.setdefault((author.pk, role), ArticleAuthor(article=article, author=author, role=role,
                                                              order=len(bylines) + 1))
-    if new:
-        batch.insert_rows(ArticleAuthor, bylines.values())
-    else:
-        ArticleAuthor.objects.bulk_create(bylines.values())
+    batch.insert_rows(ArticleAuthor, bylines.values(), later=new)
     shown_rows_written([article.pk])  # bulk_create() sends no signals
 
 
@@ -231,7 +226,8 @@ def set_links(related, rows, *, new=False):
         return
     through = related.through
     batch.insert_rows(
-        through, (through(**{related.source_field_name: related.instance, related.target_field_name: row}) for row in rows))
+        through, (through(**{related.source_field_name: related.instance, related.target_field_name: row}) for row in rows),
+        later=True)
 
 
 def detect_regions(text, title, *, context=None):

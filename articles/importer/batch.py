@@ -5,9 +5,9 @@ so that each file does not ask the database again:
   publishers, reporters and tags;
 - the sources with domains (``attribution.find_publisher``), which only editors set: read once a batch;
 - with ``insert_later``, the rows a new article's file adds to the relation tables (gallery placements, bylines,
-  links, taggings, figure candidates): queued by ``insert_rows`` and written with the other files' rows, one INSERT
-  per table (as many as the database's limit on parameters needs), when the batch calls ``write_rows()`` (before it
-  records its revisions, which read them).
+  links, taggings, figure candidates): queued by ``insert_rows(..., later=True)`` and written with the other files'
+  rows, one INSERT per table (as many as the database's limit on parameters needs), when the batch calls
+  ``write_rows()`` (before it records its revisions, which read them).
 
 A file's share (what it found by name, what it queued) joins the batch's once its savepoint is released
 (``batch_file``): a failing file's new rows roll back, and are forgotten, with it. Outside a batch (one file on its
@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 
-class _Batch:
+class _Shared:
+    """What the files of a batch share (see the module docstring)."""
+
     def __init__(self, insert_later):
         self.insert_later = insert_later
         self.named = {}  # {model: {name: row}} of the files saved
@@ -36,7 +38,7 @@ def import_batch(*, insert_later=False):
     queue their new relation rows until ``write_rows()``. ``insert_later`` only when nothing reads those rows before
     the batch ends: not for an editor's upload (whose permission to change a picture depends on which articles show
     it), nor when each file queues its picture downloads (a task the immediate backend runs at once)."""
-    token = _current.set(_Batch(insert_later))
+    token = _current.set(_Shared(insert_later))
     try:
         yield
     finally:
@@ -85,12 +87,12 @@ def domain_sources(read):
     return batch.domain_sources
 
 
-def insert_rows(model, objects) -> int:
-    """Insert ``objects``, new rows of ``model`` that nothing reads before the batch ends: queued in a batch that
-    inserts later, else inserted now (``bulk_create``). Returns how many."""
+def insert_rows(model, objects, *, later) -> int:
+    """Insert ``objects``, new rows of ``model``: with ``later`` (nothing reads them before the batch ends: a new
+    article's), queued in a batch that inserts later; else inserted now (``bulk_create``). Returns how many."""
     objects = list(objects)
     batch = _current.get()
-    if batch is not None and batch.insert_later and batch.file is not None:
+    if later and batch is not None and batch.insert_later and batch.file is not None:
         batch.file[1].append((model, objects))
     elif objects:
         model.objects.bulk_create(objects)

@@ -376,8 +376,8 @@ def save_markdown(path, prepare, *, context, dry_run=False, publish=False, downl
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             firsts = [] if first_revisions is not None else None
             try:
-                # The rows found by name are remembered for the batch's next files once this file's savepoint is
-                # released.
+                # What this file shares with its batch (rows found by name, rows queued) joins it once the file's
+                # savepoint is released.
                 with batch.batch_file(), transaction.atomic():
                     # The page document once, when the article and its relations are saved; its updated_at moved
                     # and the page cache told once.
@@ -564,7 +564,7 @@ def _save_prepared(prepared, context, *, dry_run, publish, force, user=None, fir
     if existing is None:
         # bulk_create() sends no signals: the new article's own save above asked for what tagging would (its page
         # and its neighbours' related lists, its updated_at, the page cache).
-        batch.insert_rows(TaggedItem, (TaggedItem(content_object=article, tag=tag) for tag in tags))
+        batch.insert_rows(TaggedItem, (TaggedItem(content_object=article, tag=tag) for tag in tags), later=True)
     else:
         article.tags.set(tags, clear=True)
     # Replaces unreviewed candidates only; editors' figures stay. The figures found while preparing, unless the
