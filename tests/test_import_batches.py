@@ -154,3 +154,22 @@ def test_queued_picture_downloads_see_their_files_gallery(tmp_path, monkeypatch)
     for article in Article.objects.all():
         assert article.gallery.exists()
         assert {placed.image.remote_url for placed in article.gallery.all()} <= set(fetched)
+
+
+def test_an_updated_articles_rows_are_written_before_its_revision_reads_them(tmp_path):
+    """An update records its revision at once, from what its file just wrote: its bylines, gallery and figures are
+    not held for the end of the batch, as a new article's may be."""
+    folder = seed_copies(tmp_path / "articles", [1])
+    import_paths([folder], publish=True)
+    path = folder / "a_01.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("重庆", "重庆市", 1), encoding="utf-8")
+
+    report = import_paths([folder], publish=True)
+
+    assert [r.status for r in report.results] == ["updated"]
+    article = Article.objects.get()
+    latest = article.revisions.order_by("-number").first()
+    assert latest.number == 2
+    document = {k: v for k, v in latest.data.items() if k not in VOLATILE}
+    assert document == {k: v for k, v in article_document(article).items() if k not in VOLATILE}
+    assert document["authors"] and document["images"] and document["figures"]
