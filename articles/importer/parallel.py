@@ -39,10 +39,6 @@ from pathlib import Path
 from django.db import connection
 
 MAX_JOBS = 32
-# SQLite: files prepared ahead per worker, a batch's worth (run.BATCH_FILES), so that they keep preparing while this
-# process ends a batch (writes its rows and revisions, commits): with 4, they waited for it and the import ran 10%
-# slower. Little memory: the prepared files are a few hundred KB each.
-AHEAD = 20
 SHARES_AHEAD = 4  # PostgreSQL: shares per worker handed out before the last ones
 
 
@@ -102,7 +98,7 @@ def _workers_save(files, options, *, jobs, context):
 
 def _this_process_saves(files, options, *, jobs, context):
     """Markdown files prepared by the workers and saved here (``run.save_in_turn``), NDJSON dumps imported here."""
-    from articles.importer.run import save_in_turn
+    from articles.importer.run import BATCH_FILES, save_in_turn
 
     # What this process has loaded is frozen for the collector while the workers run (gc.freeze, as Python's
     # documentation advises before forking): neither their collections nor this one's visit it again, and the
@@ -110,7 +106,11 @@ def _this_process_saves(files, options, *, jobs, context):
     gc.freeze()
     executor = _pool(jobs, context)
     try:
-        yield from save_in_turn(_prepared_ahead(files, options, executor, ahead=jobs * AHEAD), options, context)
+        # Each worker prepares up to a batch's worth of files ahead, so that they keep preparing while this process
+        # ends a batch (writes its rows and revisions, commits): with 4, they waited for it and the import ran 10%
+        # slower. Little memory: a prepared file is a few hundred KB.
+        ahead = jobs * BATCH_FILES
+        yield from save_in_turn(_prepared_ahead(files, options, executor, ahead=ahead), options, context)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
